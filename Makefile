@@ -1,0 +1,45 @@
+# Two commands for a new user: `make mock` and `make test`. Both bootstrap .venv.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 4010
+TARGET ?=
+PROFILE ?= fast
+
+.PHONY: mock test unit contract lint clauses fuzz bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## Serve the mock on 127.0.0.1:4010 with the default fixtures.
+mock: $(STAMP)
+	$(BIN)/huskyvoice-mock --host $(HOST) --port $(PORT)
+
+## The project's own tests, then the contract suite against a fresh bundled mock;
+## with TARGET=<base url>, the contract suite against that server only.
+test: $(STAMP)
+ifeq ($(strip $(TARGET)),)
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE)
+else
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) --target $(TARGET)
+endif
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+contract: $(STAMP)
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(TARGET),--target $(TARGET))
+
+## Validate the spec and lint it with Redocly's recommended rules.
+lint: $(STAMP)
+	$(BIN)/python -m openapi_spec_validator openapi.yaml
+	npx --yes @redocly/cli@2.77.0 lint openapi.yaml --format=stylish
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache *.egg-info
