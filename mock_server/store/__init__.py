@@ -1,0 +1,1 @@
+"""All of the mock's state. Nothing here knows about HTTP: handlers translate."""

@@ -1,0 +1,83 @@
+"""Token-bucket rate limiting per API key, on the mock clock."""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from .keys import RateLimitSpec
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int  # until the bucket is full again
+    retry_after: int  # until one token is back; 0 when allowed
+    window_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        """IETF draft "RateLimit header fields for HTTP" (draft-ietf-httpapi-ratelimit-headers)."""
+        return {
+            "RateLimit-Policy": f'"default";q={self.limit};w={self.window_seconds}',
+            "RateLimit": f'"default";r={self.remaining};t={self.reset_seconds}',
+        }
+
+
+class RateLimiter:
+    def __init__(self, default: RateLimitSpec | None) -> None:
+        self.default = default
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key_id: str, spec: RateLimitSpec | None, now: datetime) -> Decision | None:
+        """Take one token for `key_id`; None when the key is not limited."""
+        spec = spec or self.default
+        if spec is None or spec.burst <= 0 or spec.per_second <= 0:
+            return None
+        with self._lock:
+            bucket = self._buckets.get(key_id)
+            if bucket is None:
+                bucket = self._buckets[key_id] = _Bucket(float(spec.burst), now)
+            elapsed = max(0.0, (now - bucket.updated).total_seconds())
+            bucket.tokens = min(float(spec.burst), bucket.tokens + elapsed * spec.per_second)
+            bucket.updated = now
+            allowed = bucket.tokens >= 1.0
+            if allowed:
+                bucket.tokens -= 1.0
+            missing = spec.burst - bucket.tokens
+            return Decision(
+                allowed=allowed,
+                limit=spec.burst,
+                remaining=int(bucket.tokens),
+                reset_seconds=math.ceil(missing / spec.per_second),
+                retry_after=0 if allowed else max(1, math.ceil((1.0 - bucket.tokens) / spec.per_second)),
+                window_seconds=max(1, math.ceil(spec.burst / spec.per_second)),
+            )
+
+    def sweep(self, specs: dict[str, RateLimitSpec | None], now: datetime) -> int:
+        """Drop buckets that have refilled completely: they hold nothing a new bucket would not."""
+        with self._lock:
+            full = []
+            for key_id, bucket in self._buckets.items():
+                spec = specs.get(key_id) or self.default
+                if spec is None or (now - bucket.updated).total_seconds() * spec.per_second + bucket.tokens >= spec.burst:
+                    full.append(key_id)
+            for key_id in full:
+                del self._buckets[key_id]
+            return len(full)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
