@@ -1,0 +1,98 @@
+"""Builds the mock: a Connexion AsyncApp driven by openapi.yaml, with the store behind it."""
+from __future__ import annotations
+
+import logging
+import re
+
+import connexion
+from connexion.exceptions import ExtraParameterProblem, ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import MiddlewarePosition
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.resolver import Resolver
+from starlette.exceptions import HTTPException
+
+from . import spec as spec_module
+from .envelope import JSON, error_bytes, error_headers
+from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, ValidationFailed, error_for_status
+from .handlers.calls import CallsApi
+from .handlers.slots import SlotsApi
+from .middleware import AuthMiddleware, BodyLimitMiddleware
+from .state import State
+from .validation import VALIDATORS
+
+log = logging.getLogger("huskyvoice.mock")
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def render(exc: ApiError) -> ConnexionResponse:
+    return ConnexionResponse(status_code=exc.status, body=error_bytes(exc), content_type=JSON,
+                             mimetype=JSON, headers=error_headers(exc))
+
+
+def create_app(state: State | None = None, *, validate_responses: bool = False,
+               spec_path=spec_module.SPEC_PATH) -> connexion.AsyncApp:
+    state = state or State()
+    contract = spec_module.load(spec_path)
+    apis = [CallsApi(state, contract.base_path), SlotsApi(state)]
+    handlers = {}
+    for op_id in contract.required_scope:
+        name = snake_case(op_id)
+        handlers[op_id] = next(getattr(api, name) for api in apis if hasattr(api, name))
+
+    # Authentication and scopes are ours (AuthMiddleware): Connexion's security
+    # middleware checks no scopes for an http/bearer scheme.
+    middlewares = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
+    app = connexion.AsyncApp(__name__, middlewares=middlewares)
+    app.add_api(
+        spec_path,
+        resolver=Resolver(function_resolver=handlers.__getitem__),
+        strict_validation=True,
+        validate_responses=validate_responses,
+        validator_map=VALIDATORS,
+    )
+    app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
+    app.add_middleware(AuthMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION,
+                       state=state, contract=contract)
+
+    def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
+        return render(exc)
+
+    def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+        if exc.status >= 500:
+            log.error("%s %s answered %s: %s", request.method, request.url.path, exc.status, exc.detail)
+            return render(InternalError("The mock failed to answer within its contract"))
+        error = error_for_status(exc.status)(exc.detail or exc.title)
+        if isinstance(exc, ExtraParameterProblem):
+            error = ValidationFailed(str(exc.detail))
+        return render(error)
+
+    def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        path = request.url.path
+        if exc.status_code == 405:
+            relative = path[len(contract.base_path):] if path.startswith(contract.base_path) else path
+            allowed = contract.allowed_methods(relative) or ()
+            return render(MethodNotAllowed(f"{request.method} is not allowed on {path}; use {', '.join(allowed)}",
+                                           headers={"Allow": ", ".join(allowed)}))
+        if exc.status_code == 404:
+            return render(NotFound(f"No such path: {path}"))
+        return render(error_for_status(exc.status_code)(str(exc.detail)))
+
+    def on_unicode(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
+        return render(ValidationFailed("The request is not valid UTF-8"))
+
+    def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return render(InternalError())
+
+    app.add_error_handler(ApiError, on_api_error)
+    app.add_error_handler(ProblemException, on_problem)
+    app.add_error_handler(HTTPException, on_http)
+    app.add_error_handler(UnicodeDecodeError, on_unicode)
+    app.add_error_handler(Exception, on_crash)
+    app.state_ = state  # for tests and the CLI
+    return app

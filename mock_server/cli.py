@@ -1,0 +1,83 @@
+"""`huskyvoice-mock`: serve the mock in one process (in-memory state does not
+survive several workers: each would hold its own copy)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from .fixtures import DEFAULT_DIR, KINDS, FixtureError
+from .state import DEFAULT_RATE_LIMIT, Settings, State
+from .store.calls import Lifecycle
+from .store.keys import RateLimitSpec
+
+
+def rate_limit(value: str) -> RateLimitSpec | None:
+    if value == "off":
+        return None
+    try:
+        burst, per_second = value.split("/")
+        return RateLimitSpec(int(burst), float(per_second))
+    except ValueError:
+        raise argparse.ArgumentTypeError("use BURST/PER_SECOND (e.g. 1000/100) or off") from None
+
+
+def seconds(value: str) -> timedelta:
+    try:
+        return timedelta(seconds=float(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of seconds") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="huskyvoice-mock", description="Stateful mock of the HuskyVoice API.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=4010)
+    p.add_argument("--fixtures", type=Path, default=DEFAULT_DIR, metavar="DIR",
+                   help="fixture directory (default: the bundled fixtures/)")
+    default_rl = f"{DEFAULT_RATE_LIMIT.burst}/{DEFAULT_RATE_LIMIT.per_second:g}"
+    p.add_argument("--rate-limit", type=rate_limit, default=DEFAULT_RATE_LIMIT, metavar="BURST/PER_SECOND",
+                   help=f"default token bucket per API key, or 'off' (default {default_rl})")
+    p.add_argument("--call-start-delay", type=seconds, default=Lifecycle.start_delay, metavar="SECONDS",
+                   help="from creation to scheduled_at, when the call starts (default 120)")
+    p.add_argument("--call-duration", type=seconds, default=Lifecycle.duration, metavar="SECONDS",
+                   help="how long a call runs before it ends (default 180)")
+    p.add_argument("--call-outcome", choices=("completed", "failed"), default="completed",
+                   help="how calls end (default completed)")
+    p.add_argument("--validate-responses", action="store_true",
+                   help="check every response against openapi.yaml (slower; the project's tests use it)")
+    p.add_argument("--access-log", action="store_true", help="log each request line (never headers)")
+    p.add_argument("--log-level", default="warning")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings(fixtures=args.fixtures, rate_limit=args.rate_limit,
+                        lifecycle=Lifecycle(start_delay=args.call_start_delay, duration=args.call_duration,
+                                            outcome=args.call_outcome))
+    try:
+        state = State(settings)
+    except FixtureError as exc:
+        print(f"huskyvoice-mock: bad fixture: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(state, validate_responses=args.validate_responses)
+    base = f"http://{args.host}:{args.port}/v1"
+    print(f"HuskyVoice mock: {base}  (Swagger UI: {base}/ui/)", flush=True)
+    print(f"API keys and scopes: {args.fixtures / KINDS['api_keys'].file}  (try: Authorization: Bearer YOUR_API_KEY)",
+          flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
+                workers=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

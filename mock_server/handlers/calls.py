@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from ..clock import isoformat_z
+from ..state import State
+from ..store.calls import Call
+
+
+def call_body(call: Call) -> dict:
+    return {
+        "call_id": call.call_id,
+        "status": call.status,
+        "agent_id": call.agent_id,
+        "contact_number": call.contact_number,
+        "contact_name": call.contact_name,
+        "contact_email": call.contact_email,
+        "additional_info": call.additional_info,
+        "scheduled_at": isoformat_z(call.scheduled_at),
+        "completed_at": isoformat_z(call.completed_at) if call.completed_at else None,
+        "cancelled_at": isoformat_z(call.cancelled_at) if call.cancelled_at else None,
+        "error": call.error,
+        "created_at": isoformat_z(call.created_at),
+        "updated_at": isoformat_z(call.updated_at),
+    }
+
+
+class CallsApi:
+    def __init__(self, state: State, base_path: str) -> None:
+        self.state = state
+        self.base_path = base_path
+
+    async def create_call(self, body: dict, caller, idempotency_key: str | None = None):
+        def create():
+            call = self.state.calls.create(
+                agent_id=body["agent_id"], contact_number=body["contact_number"],
+                contact_name=body.get("contact_name"), contact_email=body.get("contact_email"),
+                additional_info=body.get("additional_info"), now=self.state.clock.now())
+            headers = {"Location": f"{self.base_path}/calls/{call.call_id}"}
+            return {"data": {"call_id": call.call_id, "status": call.status}}, 201, headers
+        return await self.state.idempotent(caller, idempotency_key, body, create)
+
+    async def get_call(self, call_id: str):
+        return {"data": call_body(self.state.calls.get(call_id, self.state.clock.now()))}, 200
+
+    async def cancel_call(self, call_id: str):
+        call = self.state.calls.cancel(call_id, self.state.clock.now())
+        return {"data": {"call_id": call.call_id, "status": call.status,
+                         "cancelled_at": isoformat_z(call.cancelled_at)}}, 200
+
+    async def delete_call(self, call_id: str):
+        deleted = self.state.calls.delete(call_id, self.state.clock.now())
+        return {"data": {"call_id": deleted, "deleted": True}}, 200

@@ -1,0 +1,98 @@
+"""The request pipeline around Connexion's router and validator, in order:
+
+    body limit (413) → route (404/405) → auth (401) → scope (403) → rate limit (429)
+    → validation (400/415/422) → handler
+
+Errors are raised as typed ApiErrors; `app.py` registers the one handler that
+renders them. Keys are never logged, echoed or stored: only the key's label is.
+"""
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+
+from .errors import InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized
+from .spec import Contract
+from .state import State
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over 1 MiB, by Content-Length up front or by counting a chunked stream."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def bearer_token(headers: Headers) -> str | None:
+    value = headers.get("authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+class AuthMiddleware:
+    """Authenticate, check the operation's `x-required-scope`, take a rate-limit token.
+
+    Connexion checks no scopes for an http/bearer scheme, so this reads them from
+    the spec itself. It runs after routing, so it knows the operation.
+    """
+
+    def __init__(self, app, state: State, contract: Contract) -> None:
+        self.app, self.state, self.contract = app, state, contract
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extensions = scope.setdefault("extensions", {})
+        operation_id = extensions.get("connexion_routing", {}).get("operation_id")
+        if operation_id not in self.contract.secured:
+            return await self.app(scope, receive, send)
+
+        token = bearer_token(Headers(scope=scope))
+        key = self.state.authenticate(token) if token is not None else None
+        if key is None:
+            raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="huskyvoice"'})
+        needed = self.contract.required_scope.get(operation_id)
+        if needed and not key.has_scope(needed):
+            raise InsufficientScope(needed)
+        decision = self.state.take_token(key)
+        if decision is not None and not decision.allowed:
+            raise RateLimited(decision.retry_after, decision.headers())
+        extensions.setdefault("connexion_context", {})["caller"] = key
+
+        if decision is None:
+            return await self.app(scope, receive, send)
+        limit_headers = decision.headers()
+
+        async def send_with_limits(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in limit_headers.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)

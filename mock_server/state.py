@@ -1,0 +1,73 @@
+"""Everything one mock instance holds, built from fixtures; `reset()` rebuilds it."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from .clock import Clock
+from .fixtures import DEFAULT_DIR, load_keys, load_slots
+from .store.calls import CallStore, Lifecycle
+from .store.idempotency import IdempotencyStore
+from .store.keys import ApiKey, KeyRing, RateLimitSpec
+from .store.ratelimit import Decision, RateLimiter
+from .store.slots import SlotStore
+
+DEFAULT_RATE_LIMIT = RateLimitSpec(burst=1000, per_second=100.0)
+
+Response = tuple  # (body, status[, headers])
+
+
+@dataclass
+class Settings:
+    fixtures: Path = DEFAULT_DIR
+    rate_limit: RateLimitSpec | None = DEFAULT_RATE_LIMIT
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    # Time a create holds its Idempotency-Key before answering; > 0 lets a
+    # concurrent retry observe the documented 409 (tests and the control plane set it).
+    create_latency: timedelta = timedelta(0)
+
+
+class State:
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or Settings()
+        self.clock = clock or Clock()
+        self.reset()
+
+    def reset(self) -> None:
+        s = self.settings
+        self.keys: KeyRing = load_keys(s.fixtures)
+        self.slots: SlotStore = load_slots(s.fixtures)
+        self.calls = CallStore(s.lifecycle)
+        self.idempotency = IdempotencyStore()
+        self.rate_limiter = RateLimiter(s.rate_limit)
+
+    def authenticate(self, token: str) -> ApiKey | None:
+        return self.keys.authenticate(token)
+
+    def take_token(self, key: ApiKey) -> Decision | None:
+        return self.rate_limiter.check(key.key_id, key.rate_limit, self.clock.now())
+
+    async def idempotent(self, caller: ApiKey, idem_key: str | None, body: Any,
+                         create: Callable[[], Response]) -> Response:
+        """Run `create` once per (caller, Idempotency-Key, body); replay it after."""
+        latency = self.settings.create_latency.total_seconds()
+        if idem_key is None:
+            if latency:
+                await asyncio.sleep(latency)
+            return create()
+        replay = self.idempotency.begin(caller.key_id, idem_key, body, self.clock.now())
+        if replay is not None:
+            return replay.body, replay.status, replay.headers
+        try:
+            if latency:
+                await asyncio.sleep(latency)
+            result = create()
+        except BaseException:  # a cancelled or failed first request may be retried (IETF draft)
+            self.idempotency.abandon(caller.key_id, idem_key)
+            raise
+        body_out, status, headers = result
+        self.idempotency.finish(caller.key_id, idem_key, status, body_out, headers)
+        return result
