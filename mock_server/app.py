@@ -73,9 +73,11 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
         path = request.url.path
-        if exc.status_code == 405:
-            relative = path[len(contract.base_path):] if path.startswith(contract.base_path) else path
-            allowed = contract.allowed_methods(relative) or ()
+        relative = path[len(contract.base_path):] if path.startswith(contract.base_path) else None
+        allowed = contract.allowed_methods(relative) if relative is not None else None
+        if exc.status_code == 405 or (exc.status_code == 404 and allowed and request.method not in allowed):
+            # Connexion answers HEAD on a documented path with 404 and lists HEAD in
+            # Allow; the documented methods are what the spec says.
             return render(MethodNotAllowed(f"{request.method} is not allowed on {path}; use {', '.join(allowed)}",
                                            headers={"Allow": ", ".join(allowed)}))
         if exc.status_code == 404:
@@ -86,7 +88,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
         return render(ValidationFailed("The request is not valid UTF-8"))
 
     def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return render(InternalError())
 
     app.add_error_handler(ApiError, on_api_error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from .errors import InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized
+from .errors import InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType
 from .spec import Contract
 from .state import State
 
@@ -83,6 +83,8 @@ class AuthMiddleware:
         if decision is not None and not decision.allowed:
             raise RateLimited(decision.retry_after, decision.headers())
         extensions.setdefault("connexion_context", {})["caller"] = key
+        if operation_id in self.contract.takes_body:
+            _require_content_type(scope)
 
         if decision is None:
             return await self.app(scope, receive, send)
@@ -96,3 +98,14 @@ class AuthMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
+
+
+def _require_content_type(scope) -> None:
+    """A body with no Content-Type reaches Connexion's handlers as raw bytes, so it is
+    refused here; an empty body with none is left to the validator's 400."""
+    headers = Headers(scope=scope)
+    if headers.get("content-type"):
+        return
+    has_body = headers.get("transfer-encoding") or headers.get("content-length", "0") not in ("", "0")
+    if has_body:
+        raise UnsupportedMediaType("Send the body as application/json, with Content-Type: application/json")

@@ -20,6 +20,7 @@ class Contract:
     base_path: str
     required_scope: dict[str, str]  # operationId → scope
     secured: frozenset[str]  # operationIds that need a key
+    takes_body: frozenset[str]  # operationIds with a requestBody
     path_methods: tuple[tuple[re.Pattern, tuple[str, ...]], ...]
 
     def allowed_methods(self, path: str) -> tuple[str, ...] | None:
@@ -35,7 +36,7 @@ def load(path: Path = SPEC_PATH) -> Contract:
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     base_path = urlparse(document["servers"][0]["url"]).path.rstrip("/")
     default_security = document.get("security", [])
-    scopes, secured, path_methods = {}, set(), []
+    scopes, secured, takes_body, path_methods = {}, set(), set(), []
     for template, item in document["paths"].items():
         methods = []
         for method in METHODS:
@@ -45,8 +46,10 @@ def load(path: Path = SPEC_PATH) -> Contract:
             methods.append(method.upper())
             if op.get("security", default_security):
                 secured.add(op["operationId"])
+            if "requestBody" in op:
+                takes_body.add(op["operationId"])
             if "x-required-scope" in op:
                 scopes[op["operationId"]] = op["x-required-scope"]
         regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         path_methods.append((re.compile(regex), tuple(methods)))
-    return Contract(document, base_path, scopes, frozenset(secured), tuple(path_methods))
+    return Contract(document, base_path, scopes, frozenset(secured), frozenset(takes_body), tuple(path_methods))

@@ -302,7 +302,12 @@ class SlotStore:
         parts = slot_id.split(SEP)
         if len(parts) != 3 or not all(parts):
             raise ValidationFailed("slot_id must be calendar_id||YYYY-MM-DD||appointment_type_id", field="slot_id")
-        return parts[0], parse_date(parts[1], "slot_id"), parts[2]
+        try:
+            day = parse_date(parts[1], "slot_id")
+        except ValidationFailed:
+            # Well-formed but naming a date that does not exist: no record has it.
+            raise NotFound("Schedule tracking record not found: its date does not exist", field="slot_id") from None
+        return parts[0].lower(), day, parts[2].lower()
 
     def consistency_errors(self) -> list[str]:
         """What would make the projections lie: used by tests after concurrent load."""

@@ -1,0 +1,101 @@
+"""A thin requests wrapper that remembers every exchange, so a failing test can
+show the request as a runnable curl command and the response it got. The key is
+never printed: the curl reads it from $HUSKYVOICE_API_KEY."""
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+
+import requests
+
+from .target import Key
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    headers: dict
+    body: bytes | None
+    key_label: str | None
+    status: int
+    response_headers: dict
+    response_text: str
+
+    def curl(self) -> str:
+        parts = ["curl", "-s", "-i", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.headers.items():
+            if name.lower() == "authorization":
+                value = 'Bearer ${HUSKYVOICE_API_KEY}'
+                parts += ["-H", f'"Authorization: {value}"']
+                continue
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.body:
+            parts += ["--data-binary", shlex.quote(self.body.decode("utf-8", "replace"))]
+        line = " ".join(parts)
+        return f"{line}\n    (with HUSKYVOICE_API_KEY set to the key labelled '{self.key_label}')" if self.key_label else line
+
+    def describe(self) -> str:
+        text = self.response_text if len(self.response_text) < 2000 else self.response_text[:2000] + "…"
+        return f"Request:\n  {self.curl()}\nResponse: {self.status}\n  {text}"
+
+
+class Api:
+    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout = timeout
+        self.exchanges: list[Exchange] = []
+
+    def request(self, method: str, path: str, *, key: Key | None = None, headers: dict | None = None,
+                json_body=None, data: bytes | str | None = None, params=None, raw_path: bool = False) -> requests.Response:
+        url = path if raw_path else f"{self.base_url}{path}"
+        all_headers = dict(headers or {})
+        if key is not None:
+            all_headers["Authorization"] = f"Bearer {key.secret}"
+        if json_body is not None:
+            data = json.dumps(json_body)
+            all_headers.setdefault("Content-Type", "application/json")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        prepared = requests.Request(method, url, headers=all_headers, data=data, params=params).prepare()
+        if raw_path:  # keep `||` unencoded, as curl sends it
+            prepared.url = url
+        response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+        self.exchanges.append(Exchange(method, prepared.url, dict(prepared.headers), prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode() or None,
+                                       key.label if key else None, response.status_code,
+                                       dict(response.headers), response.text))
+        del self.exchanges[:-5]
+        return response
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def last(self) -> Exchange | None:
+        return self.exchanges[-1] if self.exchanges else None
+
+
+def codes_in(body) -> set[str]:
+    """Every string anywhere in a JSON body: where a server puts its error code is
+    not documented, so the suite looks for the documented code anywhere."""
+    found = set()
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
