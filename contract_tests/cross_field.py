@@ -1,0 +1,63 @@
+"""Rules between fields or across requests that JSON Schema cannot state. A
+generated "schema-valid" case that breaks one is not valid data, so
+`positive_data_acceptance` is not asked of it (docs/decisions.md,
+D-date-range-limit and D-idempotency); every other check still is."""
+from __future__ import annotations
+
+from datetime import date
+
+from .target import Target
+
+MAX_RANGE_DAYS = 366
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def breaks_date_range(date_from, date_to) -> bool:
+    start, end = _date(date_from), _date(date_to)
+    if start is None or end is None:
+        return False
+    return end < start or (end - start).days + 1 > MAX_RANGE_DAYS
+
+
+class IdempotencyLedger:
+    """The Idempotency-Keys this run has sent, with the body each was first sent with."""
+
+    def __init__(self) -> None:
+        self._first_body: dict[str, object] = {}
+
+    def reuses_with_other_body(self, key: str | None, body) -> bool:
+        if key is None:
+            return False
+        first = self._first_body.setdefault(key, body)
+        return first != body
+
+
+def breaks_rule(case, ledger: IdempotencyLedger) -> bool:
+    op = case.operation.definition.raw.get("operationId")
+    if op == "getScheduleTracking":
+        query = case.query or {}
+        return breaks_date_range(query.get("date_from"), query.get("date_to"))
+    if op == "regenerateTracking" and isinstance(case.body, dict):
+        return breaks_date_range(case.body.get("date_from"), case.body.get("date_to"))
+    if op == "createCall":
+        headers = {k.lower(): v for k, v in (case.headers or {}).items()}
+        return ledger.reuses_with_other_body(headers.get("idempotency-key"), case.body)
+    return False
+
+
+def excluded_operations(target: Target) -> set[str]:
+    """Operations Schemathesis must not fuzz on this target. Creating a call places a
+    real phone call to whatever number was generated, so off the bundled mock call
+    creation is never fuzzed (scenario tests create calls to TEST_CONTACT_NUMBER only)."""
+    from .spec import CALL_WRITES, WRITE_OPERATIONS
+    if target.is_mock:
+        return set()
+    if target.allow_writes:
+        return {"createCall"} | (CALL_WRITES if not target.contact_number else set())
+    return set(WRITE_OPERATIONS)

@@ -1,0 +1,50 @@
+"""Schemathesis' state machine over the spec's links: create → get → cancel → get
+→ delete, and schedule tracking → PATCH, with use_after_free and
+ensure_resource_availability. Creates calls and changes slots, so off the bundled
+mock it needs ALLOW_WRITES=1 and TEST_CONTACT_NUMBER; every call it creates then
+dials TEST_CONTACT_NUMBER, whatever number was generated."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    ensure_resource_availability,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
+
+from . import profiles
+from . import schema as schema_module
+from .cross_field import IdempotencyLedger, breaks_rule
+
+STATEFUL_CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance,
+                   use_after_free, ensure_resource_availability]
+
+
+@pytest.mark.clause("SPEC-LINKS")
+@pytest.mark.writes("calls")
+def test_links_between_operations_hold_over_random_workflows(target, seed):
+    """Following the spec's links (create → get/cancel/delete, tracking → PATCH) never breaks the contract."""
+    key = target.full_key()
+    if key is None:
+        pytest.skip("the keys file has no key at all")
+    schema = schema_module.load(target, seed, key_secret=key.secret)
+    contact = target.contact_number
+    ledger = IdempotencyLedger()
+
+    class Workflow(schema.as_state_machine()):
+        def before_call(self, case):
+            # Never dial a generated number: every created call goes to the test number.
+            if case.operation.definition.raw.get("operationId") == "createCall" and isinstance(case.body, dict):
+                case.body["contact_number"] = contact
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            breaks_rule(case, ledger)
+            case.validate_response(response, checks=STATEFUL_CHECKS)
+
+    profile = profiles.current()
+    Workflow.run(settings=settings(max_examples=profile.stateful_examples,
+                                   stateful_step_count=profile.stateful_steps, deadline=None,
+                                   suppress_health_check=list(HealthCheck), database=None))
