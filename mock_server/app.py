@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import connexion
 from connexion.exceptions import ExtraParameterProblem, ProblemException
@@ -17,12 +18,15 @@ from . import spec as spec_module
 from .envelope import JSON, error_bytes, error_headers
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, ValidationFailed, error_for_status
 from .handlers.calls import CallsApi
+from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
-from .middleware import AuthMiddleware, BodyLimitMiddleware
+from .middleware import AuthMiddleware, BodyLimitMiddleware, ControlTokenMiddleware
 from .state import State
 from .validation import VALIDATORS
 
 log = logging.getLogger("huskyvoice.mock")
+CONTROL_SPEC = Path(__file__).resolve().parent / "control.yaml"
+CONTROL_PREFIX = "/_mock"
 
 
 def snake_case(name: str) -> str:
@@ -34,15 +38,22 @@ def render(exc: ApiError) -> ConnexionResponse:
                              mimetype=JSON, headers=error_headers(exc))
 
 
+def _resolver(apis: list, operation_ids) -> Resolver:
+    handlers = {}
+    for op_id in operation_ids:
+        name = snake_case(op_id)
+        handlers[op_id] = next(getattr(api, name) for api in apis if hasattr(api, name))
+    return Resolver(function_resolver=handlers.__getitem__)
+
+
 def create_app(state: State | None = None, *, validate_responses: bool = False,
-               spec_path=spec_module.SPEC_PATH) -> connexion.AsyncApp:
+               spec_path=spec_module.SPEC_PATH, control: bool = True,
+               control_token: str | None = None) -> connexion.AsyncApp:
+    """The mock. `control` serves the control API under /_mock (the CLI turns it on
+    only on loopback, or with a token)."""
     state = state or State()
     contract = spec_module.load(spec_path)
     apis = [CallsApi(state, contract.base_path), SlotsApi(state)]
-    handlers = {}
-    for op_id in contract.required_scope:
-        name = snake_case(op_id)
-        handlers[op_id] = next(getattr(api, name) for api in apis if hasattr(api, name))
 
     # Authentication and scopes are ours (AuthMiddleware): Connexion's security
     # middleware checks no scopes for an http/bearer scheme.
@@ -50,11 +61,19 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     app = connexion.AsyncApp(__name__, middlewares=middlewares)
     app.add_api(
         spec_path,
-        resolver=Resolver(function_resolver=handlers.__getitem__),
+        resolver=_resolver(apis, contract.required_scope),
         strict_validation=True,
         validate_responses=validate_responses,
         validator_map=VALIDATORS,
     )
+    if control:
+        control_contract = spec_module.load(CONTROL_SPEC)
+        app.add_api(CONTROL_SPEC, base_path=CONTROL_PREFIX, name="control",
+                     resolver=_resolver([ControlApi(state)], control_contract.operation_ids),
+                     strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
+        if control_token:
+            app.add_middleware(ControlTokenMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
+                               prefix=CONTROL_PREFIX, token=control_token)
     app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
     app.add_middleware(AuthMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION,
                        state=state, contract=contract)

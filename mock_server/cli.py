@@ -3,6 +3,7 @@ survive several workers: each would hold its own copy)."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 from datetime import timedelta
@@ -12,6 +13,13 @@ from .fixtures import DEFAULT_DIR, KINDS, FixtureError
 from .state import DEFAULT_RATE_LIMIT, Settings, State
 from .store.calls import Lifecycle
 from .store.keys import RateLimitSpec
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def rate_limit(value: str) -> RateLimitSpec | None:
@@ -48,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
                    help="how calls end (default completed)")
     p.add_argument("--validate-responses", action="store_true",
                    help="check every response against openapi.yaml (slower; the project's tests use it)")
+    p.add_argument("--no-control", action="store_true", help="do not serve the control API under /_mock")
+    p.add_argument("--control-token", metavar="TOKEN",
+                   help="require X-Mock-Control-Token: TOKEN on the control API (needed off loopback)")
     p.add_argument("--access-log", action="store_true", help="log each request line (never headers)")
     p.add_argument("--log-level", default="warning")
     return p
@@ -69,9 +80,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import create_app
 
-    app = create_app(state, validate_responses=args.validate_responses)
+    control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
+    app = create_app(state, validate_responses=args.validate_responses, control=control,
+                     control_token=args.control_token)
     base = f"http://{args.host}:{args.port}/v1"
     print(f"HuskyVoice mock: {base}  (Swagger UI: {base}/ui/)", flush=True)
+    if control:
+        print(f"Control API: http://{args.host}:{args.port}/_mock  (Swagger UI: http://{args.host}:{args.port}/_mock/ui/)",
+              flush=True)
+    elif not args.no_control:
+        print("Control API: off (not on loopback; pass --control-token TOKEN to serve it)", flush=True)
     print(f"API keys and scopes: {args.fixtures / KINDS['api_keys'].file}  (try: Authorization: Bearer YOUR_API_KEY)",
           flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,

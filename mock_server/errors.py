@@ -54,6 +54,11 @@ class CallNotDeletable(ApiError):
     default_message = "Only a call with a recorded engagement can be deleted"
 
 
+class CallAlreadyEnded(ApiError):
+    status, code = 409, "CALL_ALREADY_ENDED"
+    default_message = "The call has already ended"
+
+
 class IdempotencyKeyInUse(ApiError):
     status, code = 409, "IDEMPOTENCY_KEY_IN_USE"
     default_message = "A request with this Idempotency-Key is still being processed"

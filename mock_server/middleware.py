@@ -8,6 +8,9 @@ renders them. Keys are never logged, echoed or stored: only the key's label is.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from starlette.datastructures import Headers, MutableHeaders
 
 from .errors import InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType
@@ -41,6 +44,21 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counted, send)
+
+
+class ControlTokenMiddleware:
+    """With --control-token, the control API answers only requests that carry it."""
+
+    def __init__(self, app, prefix: str, token: str) -> None:
+        self.app, self.prefix = app, prefix
+        self.token = hashlib.sha256(token.encode()).digest()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            sent = Headers(scope=scope).get("x-mock-control-token", "")
+            if not hmac.compare_digest(hashlib.sha256(sent.encode("utf-8", "surrogateescape")).digest(), self.token):
+                raise Unauthorized("The control API needs the X-Mock-Control-Token header")
+        await self.app(scope, receive, send)
 
 
 def bearer_token(headers: Headers) -> str | None:

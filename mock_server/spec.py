@@ -21,6 +21,7 @@ class Contract:
     required_scope: dict[str, str]  # operationId → scope
     secured: frozenset[str]  # operationIds that need a key
     takes_body: frozenset[str]  # operationIds with a requestBody
+    operation_ids: tuple[str, ...]
     path_methods: tuple[tuple[re.Pattern, tuple[str, ...]], ...]
 
     def allowed_methods(self, path: str) -> tuple[str, ...] | None:
@@ -36,7 +37,7 @@ def load(path: Path = SPEC_PATH) -> Contract:
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     base_path = urlparse(document["servers"][0]["url"]).path.rstrip("/")
     default_security = document.get("security", [])
-    scopes, secured, takes_body, path_methods = {}, set(), set(), []
+    scopes, secured, takes_body, path_methods, operation_ids = {}, set(), set(), [], []
     for template, item in document["paths"].items():
         methods = []
         for method in METHODS:
@@ -44,6 +45,7 @@ def load(path: Path = SPEC_PATH) -> Contract:
             if op is None:
                 continue
             methods.append(method.upper())
+            operation_ids.append(op["operationId"])
             if op.get("security", default_security):
                 secured.add(op["operationId"])
             if "requestBody" in op:
@@ -52,4 +54,5 @@ def load(path: Path = SPEC_PATH) -> Contract:
                 scopes[op["operationId"]] = op["x-required-scope"]
         regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         path_methods.append((re.compile(regex), tuple(methods)))
-    return Contract(document, base_path, scopes, frozenset(secured), frozenset(takes_body), tuple(path_methods))
+    return Contract(document, base_path, scopes, frozenset(secured), frozenset(takes_body),
+                    tuple(operation_ids), tuple(path_methods))

@@ -1,0 +1,85 @@
+"""`python -m contract_tests.run [--target URL]`: the contract suite, as `make test` runs it.
+
+Without --target it starts a fresh bundled mock on a free loopback port, runs the
+suite against it with the mock's own choices checked too, and stops it. With
+--target it runs against that server only. JUnit XML goes to reports/.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the mock exited with status {process.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"the mock did not answer at {url} within {timeout:.0f} s")
+
+
+@contextmanager
+def bundled_mock(extra_args: list[str]):
+    port = free_port()
+    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--validate-responses", *extra_args]
+    process = subprocess.Popen(command, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_until_up(f"{base}/appointment-slots/availability", process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", help="base URL of the server under test (default: a fresh bundled mock)")
+    parser.add_argument("--keys", help="keys file (default: fixtures/api_keys.yaml)")
+    parser.add_argument("--profile", default=os.environ.get("PROFILE", "fast"), choices=("fast", "deep"))
+    parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
+    args = parser.parse_args(argv)
+
+    env = dict(os.environ, PROFILE=args.profile)
+    if args.keys:
+        env["KEYS"] = args.keys
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    pytest_cmd = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider",
+                  f"--junitxml={reports / 'contract-tests.xml'}", "-o", "junit_family=xunit2", *args.pytest_args]
+
+    if args.target:
+        env.pop("HUSKYVOICE_BUNDLED_MOCK", None)
+        return subprocess.call([*pytest_cmd, "--target", args.target], cwd=ROOT, env=env)
+    with bundled_mock([]) as base:
+        env["HUSKYVOICE_BUNDLED_MOCK"] = "1"
+        return subprocess.call([*pytest_cmd, "--target", base], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
