@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
+import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,13 +71,27 @@ def load_keys(path: Path) -> tuple[Key, ...]:
     return tuple(keys)
 
 
+def control_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/_mock"
+
+
+def offers_control(base_url: str) -> bool:
+    """Whether the target is the bundled mock with its control API (GET /_mock/health)."""
+    try:
+        response = requests.get(f"{control_url(base_url)}/health", timeout=5)
+        return response.status_code == 200 and response.json().get("mock") == "huskyvoice"
+    except (requests.RequestException, ValueError, AttributeError):
+        return False
+
+
 def from_environment(target: str | None = None, keys: str | None = None, is_mock: bool | None = None) -> Target:
     base_url = (target or os.environ.get("TARGET") or os.environ.get("HUSKYVOICE_TARGET") or "").rstrip("/")
     if not base_url:
         raise SystemExit("No target: pass --target http://host:port/v1 or set TARGET (make test starts the mock itself)")
     keys_file = Path(keys or os.environ.get("KEYS") or DEFAULT_KEYS)
     if is_mock is None:
-        is_mock = os.environ.get("HUSKYVOICE_BUNDLED_MOCK") == "1"
+        is_mock = os.environ.get("HUSKYVOICE_BUNDLED_MOCK") == "1" or offers_control(base_url)
     return Target(
         base_url=base_url, is_mock=is_mock,
         allow_writes=os.environ.get("ALLOW_WRITES") == "1",

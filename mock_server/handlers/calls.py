@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from connexion import request
+
 from ..clock import isoformat_z
 from ..state import State
 from ..store.calls import Call
@@ -28,7 +30,9 @@ class CallsApi:
         self.state = state
         self.base_path = base_path
 
-    async def create_call(self, body: dict, caller, idempotency_key: str | None = None):
+    async def create_call(self, body: dict, caller):
+        # Connexion validates header parameters but does not pass them to handlers.
+        idempotency_key = request.headers.get("idempotency-key")
         def create():
             call = self.state.calls.create(
                 agent_id=body["agent_id"], contact_number=body["contact_number"],

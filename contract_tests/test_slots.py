@@ -1,0 +1,348 @@
+"""Availability and schedule tracking: documented arithmetic, id formats, filters
+and defaults as Hypothesis properties over dates, on any target; overrides and
+regeneration where writes are allowed; the docs' own examples on the mock."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from .client import codes_in
+from .conftest import need_key
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+NIL = "00000000-0000-0000-0000-000000000000"
+DOCS_DATE = date(2026, 6, 15)
+DOCS_SLOT = {
+    "slot_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15",
+    "calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "branch_id": "branch_uuid_here", "day": "monday",
+    "session": "Morning", "batch": "MA", "start_time": "09:00", "end_time": "11:00", "appointment_type": None,
+    "max_slots": 20, "ai_slots": 10, "filled_slots": 3, "available_slots": 7, "status": "OPEN",
+}
+DOCS_RECORD = {
+    "slot_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15||f47ac10b-58cc-4372-a567-0e02b2c3d479",
+    "calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "appointment_type_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+    "appointment_type_name": "General Checkup", "date": "2026-06-15", "day_of_week": "monday", "session": "Morning",
+    "batch": "MA", "start_time": "09:00", "end_time": "11:00", "max_slots": 20, "filled_slots": 3,
+    "available_slots": 17, "status": "OPEN",
+}
+# Dates around the docs' examples, where the bundled fixtures hold appointments.
+dates = st.dates(min_value=date(2026, 5, 25), max_value=date(2026, 7, 20))
+
+
+def read_availability(api, key, day, **filters):
+    response = api.get("/appointment-slots/availability", key=key, params={"date": day.isoformat(), **filters})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True and body["date"] == day.isoformat()
+    return body["slots"]
+
+
+def read_tracking(api, key, date_from, date_to=None, **filters):
+    params = {"date_from": date_from.isoformat(), **filters}
+    if date_to is not None:
+        params["date_to"] = date_to.isoformat()
+    response = api.get("/appointment-slots/schedule-tracking", key=key, params=params)
+    assert response.status_code == 200, response.text
+    assert response.json()["success"] is True
+    return response.json()["data"]
+
+
+def expected_available(capacity: int, filled: int, is_mock: bool) -> set[int]:
+    """'computed as ai_slots − filled_slots'; below zero the docs are silent (D-available-not-negative)."""
+    if capacity >= filled:
+        return {capacity - filled}
+    return {0} if is_mock else {0, capacity - filled}
+
+
+# ── availability ─────────────────────────────────────────────────────────────
+@pytest.mark.clause("AVAIL-OPEN-WINDOWS", "AVAIL-SLOT-ID", "AVAIL-ARITHMETIC")
+@given(day=dates)
+def test_availability_slots_are_open_windows_of_that_date_with_their_arithmetic(api, target, day):
+    """'Returns all open calendar windows for a specific date'; 'calendar_id||YYYY-MM-DD'; 'available_slots = ai_slots − filled_slots'."""
+    for slot in read_availability(api, need_key(target, "slots:read"), day):
+        assert slot["slot_id"] == f"{slot['calendar_id']}||{day.isoformat()}"
+        assert slot["day"] == WEEKDAYS[day.weekday()]
+        assert slot["status"] == "OPEN"
+        assert slot["available_slots"] in expected_available(slot["ai_slots"], slot["filled_slots"], target.is_mock)
+
+
+@pytest.mark.clause("AVAIL-BRANCH-FILTER", "AVAIL-SESSION-FILTER")
+@given(day=dates, session=st.sampled_from(["Morning", "Afternoon", "Evening", None]), pick_branch=st.booleans(),
+       branch_index=st.integers(min_value=0, max_value=10))
+def test_availability_filters_return_exactly_the_matching_slots(api, target, day, session, pick_branch, branch_index):
+    """'branch_id — Filter by branch UUID'; 'session — Filter by session': nothing else, nothing missing."""
+    key = need_key(target, "slots:read")
+    everything = read_availability(api, key, day)
+    filters = {}
+    if session:
+        filters["session"] = session
+    branches = sorted({s["branch_id"] for s in everything})
+    if pick_branch and branches:
+        filters["branch_id"] = branches[branch_index % len(branches)]
+    filtered = read_availability(api, key, day, **filters)
+    expected = [s for s in everything if all(s[k] == v for k, v in filters.items())]
+    assert sorted(s["slot_id"] for s in filtered) == sorted(s["slot_id"] for s in expected)
+
+
+@pytest.mark.clause("AVAIL-FILLED", "TRACK-RECORDS")
+@pytest.mark.mock_only
+@given(day=dates)
+def test_tracking_fill_counts_add_up_to_the_availability_fill_count(api, target, day):
+    """'filled_slots counts confirmed appointments for the window on that date' = the sum over its per-type records (D-tracking-computed-live)."""
+    key = need_key(target, "slots:read")
+    records = read_tracking(api, key, day)
+    for slot in read_availability(api, key, day):
+        mine = [r for r in records if r["calendar_id"] == slot["calendar_id"]]
+        assert mine, f"no tracking record for open window {slot['calendar_id']}"
+        assert sum(r["filled_slots"] for r in mine) == slot["filled_slots"]
+
+
+@pytest.mark.clause("AVAIL-EXAMPLE", "AVAIL-FILLED")
+@pytest.mark.mock_only
+def test_docs_availability_request_returns_the_docs_slot(api, target):
+    """The docs' 'date=2026-06-15&session=Morning' returns the printed slot (timestamps aside)."""
+    slots = read_availability(api, need_key(target, "slots:read"), DOCS_DATE, session="Morning")
+    assert [{k: s[k] for k in DOCS_SLOT} for s in slots] == [DOCS_SLOT]
+
+
+@pytest.mark.clause("AVAIL-DATE", "SLOTS-400")
+def test_availability_without_date_is_400_validation_error(api, target):
+    """'date | Yes'; '400 | VALIDATION_ERROR | Missing required parameter (date or date_from)'."""
+    response = api.get("/appointment-slots/availability", key=need_key(target, "slots:read"))
+    assert response.status_code == 400
+    assert "VALIDATION_ERROR" in codes_in(response.json())
+
+
+@pytest.mark.clause("AVAIL-DATE", "AVAIL-SESSION-FILTER", "SLOTS-400")
+@pytest.mark.parametrize("params", [
+    {"date": "2026-02-30"}, {"date": "15-06-2026"}, {"date": "tomorrow"}, {"date": "2026-06-15", "session": "Night"}])
+def test_availability_with_an_invalid_date_or_session_is_400(api, target, params):
+    """'Date to check — YYYY-MM-DD'; 'session: Morning, Afternoon, or Evening' — anything else is invalid."""
+    response = api.get("/appointment-slots/availability", key=need_key(target, "slots:read"), params=params)
+    assert response.status_code == 400
+
+
+# ── schedule tracking ───────────────────────────────────────────────────────
+@pytest.mark.clause("TRACK-RECORDS", "TRACK-SLOT-ID")
+@given(start=dates, days=st.integers(min_value=1, max_value=7))
+def test_tracking_records_cover_the_range_with_their_ids_and_arithmetic(api, target, start, days):
+    """Per-date records; 'calendar_id||YYYY-MM-DD||appointment_type_id'; available = max_slots − filled_slots."""
+    end = start + timedelta(days=days - 1)
+    for record in read_tracking(api, need_key(target, "slots:read"), start, end):
+        day = date.fromisoformat(record["date"])
+        assert start <= day <= end
+        assert record["day_of_week"] == WEEKDAYS[day.weekday()]
+        assert record["slot_id"] == f"{record['calendar_id']}||{record['date']}||{record['appointment_type_id']}"
+        assert record["available_slots"] in expected_available(record["max_slots"], record["filled_slots"], target.is_mock)
+        assert record["status"] in ("OPEN", "CLOSED")
+
+
+@pytest.mark.clause("TRACK-DATE-TO-DEFAULT")
+@given(day=dates)
+def test_tracking_date_to_defaults_to_date_from(api, target, day):
+    """'date_to … (defaults to date_from if omitted)'."""
+    key = need_key(target, "slots:read")
+    assert read_tracking(api, key, day) == read_tracking(api, key, day, day)
+
+
+@pytest.mark.clause("TRACK-FILTERS")
+@given(start=dates, days=st.integers(min_value=1, max_value=4), which=st.sampled_from(["session", "appointment_type_id"]),
+       index=st.integers(min_value=0, max_value=20))
+def test_tracking_filters_return_exactly_the_matching_records(api, target, start, days, which, index):
+    """'appointment_type_id — Filter by service UUID'; 'session — Filter by session'."""
+    key = need_key(target, "slots:read")
+    end = start + timedelta(days=days - 1)
+    everything = read_tracking(api, key, start, end)
+    values = sorted({r[which] for r in everything}) or (["Morning"] if which == "session" else [NIL])
+    value = values[index % len(values)]
+    filtered = read_tracking(api, key, start, end, **{which: value})
+    assert filtered == [r for r in everything if r[which] == value]
+
+
+@pytest.mark.clause("TRACK-FILTERS", "AVAIL-BRANCH-FILTER")
+@given(day=dates, index=st.integers(min_value=0, max_value=20))
+def test_tracking_branch_filter_keeps_exactly_that_branchs_windows(api, target, day, index):
+    """'branch_id — Filter by branch UUID' (branches of windows are read from availability)."""
+    key = need_key(target, "slots:read")
+    branch_of = {s["calendar_id"]: s["branch_id"] for s in read_availability(api, key, day)}
+    if not branch_of:
+        return
+    branch = sorted(set(branch_of.values()))[index % len(set(branch_of.values()))]
+    everything = read_tracking(api, key, day)
+    filtered = read_tracking(api, key, day, branch_id=branch)
+    assert all(r in everything for r in filtered)
+    for record in everything:
+        if branch_of.get(record["calendar_id"]) == branch:
+            assert record in filtered, f"record {record['slot_id']} of branch {branch} is missing"
+        elif record["calendar_id"] in branch_of:
+            assert record not in filtered, f"record {record['slot_id']} of another branch was returned"
+
+
+@pytest.mark.clause("TRACK-EXAMPLE")
+@pytest.mark.mock_only
+def test_docs_tracking_request_contains_the_docs_record(api, target):
+    """The docs' 'date_from=2026-06-15&date_to=2026-06-21' returns the printed record."""
+    records = read_tracking(api, need_key(target, "slots:read"), DOCS_DATE, date(2026, 6, 21))
+    assert DOCS_RECORD in records
+
+
+@pytest.mark.clause("TRACK-DATE-FROM", "SLOTS-400")
+def test_tracking_without_date_from_is_400_validation_error(api, target):
+    """'date_from | Yes'; '400 | VALIDATION_ERROR | Missing required parameter (date or date_from)'."""
+    response = api.get("/appointment-slots/schedule-tracking", key=need_key(target, "slots:read"),
+                       params={"date_to": "2026-06-21"})
+    assert response.status_code == 400
+    assert "VALIDATION_ERROR" in codes_in(response.json())
+
+
+# ── the tracking PATCH ──────────────────────────────────────────────────────
+@pytest.mark.clause("PATCH-404")
+def test_patch_of_a_record_that_does_not_exist_is_404_not_found(api, target):
+    """'404 | NOT_FOUND | Schedule tracking record not found (PATCH only)'."""
+    response = api.patch(f"/appointment-slots/tracking/{NIL}||2026-06-15||{NIL}",
+                         key=need_key(target, "slots:write"), json_body={"status": "OPEN"})
+    assert response.status_code == 404
+    assert "NOT_FOUND" in codes_in(response.json())
+
+
+@pytest.mark.clause("PATCH-THREE-PART")
+@pytest.mark.parametrize("slot_id", [f"{NIL}||2026-06-15", NIL, f"{NIL}||2026-06-15||{NIL}||{NIL}", "||||", "x" * 300])
+def test_patch_with_an_id_not_of_the_three_part_form_is_refused(api, target, slot_id):
+    """'The {slot_id} must be the 3-part format from a schedule-tracking response'."""
+    response = api.patch(f"/appointment-slots/tracking/{slot_id}", key=need_key(target, "slots:write"),
+                         json_body={"status": "OPEN"})
+    assert response.status_code in (400, 404)
+
+
+@pytest.fixture
+def record(api, target):
+    """An OPEN tracking record with a same-weekday date a week later, restored afterwards."""
+    key = need_key(target, "slots:read")
+    write = need_key(target, "slots:write")
+    for offset in range(0, 28):
+        day = DOCS_DATE + timedelta(days=offset)
+        found = [r for r in read_tracking(api, key, day) if r["status"] == "OPEN"]
+        if found:
+            chosen = found[0]
+            yield chosen
+            api.patch(f"/appointment-slots/tracking/{chosen['slot_id']}", key=write,
+                      json_body={"status": chosen["status"], "max_slots": chosen["max_slots"]}, raw_path=False)
+            return
+    pytest.skip("no OPEN tracking record in the four weeks from 2026-06-15 to override")
+
+
+def find(records, calendar_id, type_id):
+    return next(r for r in records if r["calendar_id"] == calendar_id and r["appointment_type_id"] == type_id)
+
+
+@pytest.mark.clause("PATCH-STATUS", "PATCH-PASS-SLOT-ID")
+@pytest.mark.writes
+def test_patch_status_overrides_that_date_only(api, target, record):
+    """'status — overrides the window's status for this date only'; the slot_id is passed as returned."""
+    read, write = need_key(target, "slots:read"), need_key(target, "slots:write")
+    day = date.fromisoformat(record["date"])
+    response = api.request("PATCH", f"{target.base_url}/appointment-slots/tracking/{record['slot_id']}",
+                           key=write, json_body={"status": "CLOSED"}, raw_path=True)
+    assert 200 <= response.status_code < 300
+    after = find(read_tracking(api, read, day), record["calendar_id"], record["appointment_type_id"])
+    assert after["status"] == "CLOSED"
+    week_later = find(read_tracking(api, read, day + timedelta(days=7)), record["calendar_id"], record["appointment_type_id"])
+    assert week_later["status"] == "OPEN"
+
+
+@pytest.mark.clause("PATCH-MAX-SLOTS", "PATCH-PASS-SLOT-ID")
+@pytest.mark.writes
+def test_patch_max_slots_overrides_that_date_only_and_counts_follow(api, target, record):
+    """'max_slots — Override the slot capacity for this date only' (sent percent-encoded, as encodeURIComponent does)."""
+    read, write = need_key(target, "slots:read"), need_key(target, "slots:write")
+    day = date.fromisoformat(record["date"])
+    new_max = record["filled_slots"] + 5
+    encoded = record["slot_id"].replace("||", "%7C%7C")
+    response = api.request("PATCH", f"{target.base_url}/appointment-slots/tracking/{encoded}",
+                           key=write, json_body={"max_slots": new_max}, raw_path=True)
+    assert 200 <= response.status_code < 300
+    after = find(read_tracking(api, read, day), record["calendar_id"], record["appointment_type_id"])
+    assert after["max_slots"] == new_max and after["available_slots"] == 5
+    week_later = find(read_tracking(api, read, day + timedelta(days=7)), record["calendar_id"], record["appointment_type_id"])
+    assert week_later["max_slots"] == record["max_slots"]
+
+
+@pytest.mark.clause("PATCH-COMPUTED")
+@pytest.mark.writes
+@pytest.mark.parametrize("field", ["filled_slots", "available_slots"])
+def test_patch_cannot_set_computed_counts(api, target, record, field):
+    """'Filled and available counts are always computed from live appointment data and cannot be set directly.'"""
+    read, write = need_key(target, "slots:read"), need_key(target, "slots:write")
+    response = api.patch(f"/appointment-slots/tracking/{record['slot_id']}", key=write,
+                         json_body={field: record[field] + 7})
+    assert 400 <= response.status_code < 500
+    after = find(read_tracking(api, read, date.fromisoformat(record["date"])),
+                 record["calendar_id"], record["appointment_type_id"])
+    assert after[field] == record[field]
+
+
+@pytest.mark.clause("AVAIL-OPEN-WINDOWS", "PATCH-STATUS")
+@pytest.mark.mock_only
+def test_closing_the_docs_record_closes_the_docs_window_that_date(api, target):
+    """D-closed-record-closes-window: the docs' PATCH {"status": "CLOSED"} removes the window from that date's availability."""
+    read, write = need_key(target, "slots:read"), need_key(target, "slots:write")
+    response = api.patch(f"/appointment-slots/tracking/{DOCS_RECORD['slot_id']}", key=write, json_body={"status": "CLOSED"})
+    try:
+        assert response.status_code == 200 and response.json()["data"]["status"] == "CLOSED"
+        assert DOCS_SLOT["slot_id"] not in [s["slot_id"] for s in read_availability(api, read, DOCS_DATE)]
+        next_week = [s["calendar_id"] for s in read_availability(api, read, DOCS_DATE + timedelta(days=7))]
+        assert DOCS_SLOT["calendar_id"] in next_week
+    finally:
+        api.patch(f"/appointment-slots/tracking/{DOCS_RECORD['slot_id']}", key=write, json_body={"status": "OPEN"})
+
+
+# ── regenerate ──────────────────────────────────────────────────────────────
+@pytest.mark.clause("REGEN", "REGEN-DATES", "REGEN-RESPONSE")
+@pytest.mark.writes
+def test_regenerate_answers_its_four_counts(api, target):
+    """'Recreates schedule tracking records for a date range' and answers processed/skipped/errors/upserted."""
+    response = api.post("/appointment-slots/regenerate", key=need_key(target, "slots:write"),
+                        json_body={"date_from": "2026-06-15"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True
+    counts = [body[k] for k in ("processed", "skipped", "errors", "upserted")]
+    assert all(isinstance(c, int) and c >= 0 for c in counts)
+    if target.is_mock:
+        assert body["processed"] == 1 == body["upserted"] + body["skipped"] + body["errors"]
+
+
+@pytest.mark.clause("REGEN-RESPONSE")
+@pytest.mark.mock_only
+def test_docs_regenerate_request_returns_the_docs_counts(api, target):
+    """The docs' regenerate of 2026-06-15..2026-06-30 answers processed 16, skipped 0, errors 0, upserted 16."""
+    response = api.post("/appointment-slots/regenerate", key=need_key(target, "slots:write"),
+                        json_body={"date_from": "2026-06-15", "date_to": "2026-06-30"})
+    assert response.json() == {"success": True, "processed": 16, "skipped": 0, "errors": 0, "upserted": 16}
+
+
+@pytest.mark.clause("REGEN")
+@pytest.mark.mock_only
+def test_regenerate_recreates_records_from_windows_dropping_overrides_in_range_only(api, target):
+    """D-regenerate-counters: records are recreated from the window definitions, so in-range overrides go."""
+    read, write = need_key(target, "slots:read"), need_key(target, "slots:write")
+    inside, outside = DOCS_RECORD["slot_id"], DOCS_RECORD["slot_id"].replace("2026-06-15", "2026-06-22")
+    for slot_id in (inside, outside):
+        assert api.patch(f"/appointment-slots/tracking/{slot_id}", key=write, json_body={"max_slots": 4}).status_code == 200
+    try:
+        assert api.post("/appointment-slots/regenerate", key=write, json_body={"date_from": "2026-06-15"}).status_code == 200
+        assert find(read_tracking(api, read, DOCS_DATE), DOCS_RECORD["calendar_id"], DOCS_RECORD["appointment_type_id"])["max_slots"] == 20
+        assert find(read_tracking(api, read, date(2026, 6, 22)), DOCS_RECORD["calendar_id"], DOCS_RECORD["appointment_type_id"])["max_slots"] == 4
+    finally:
+        api.post("/appointment-slots/regenerate", key=write, json_body={"date_from": "2026-06-22"})
+
+
+@pytest.mark.clause("REGEN-DATES", "SLOTS-400")
+def test_regenerate_without_date_from_is_400(api, target):
+    """'date_from | Yes | Start of the regeneration range'."""
+    response = api.post("/appointment-slots/regenerate", key=need_key(target, "slots:write"),
+                        json_body={"date_to": "2026-06-30"})
+    assert response.status_code == 400

@@ -1,0 +1,206 @@
+"""IdempotencyStore (mock_server/store/idempotency.py), after the IETF draft
+"The Idempotency-Key HTTP Header Field".
+
+Docs: "Supports idempotent creation via the Idempotency-Key header."
+Choices: docs/decisions.md D-idempotency and D-erasure.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from mock_server.clock import Clock
+from mock_server.errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from mock_server.store.idempotency import IdempotencyStore
+
+T0 = datetime(2026, 6, 15, 9, 0, tzinfo=timezone.utc)
+BODY = {
+    "agent_id": "agent_123",
+    "contact_number": "+919876543210",
+    "contact_name": "Raj Patel",
+    "contact_email": "raj@company.com",
+    "additional_info": {"company": "Acme Corp", "deal_stage": "negotiation"},
+}
+CREATED = ({"data": {"call_id": "550e8400-e29b-41d4-a716-446655440000", "status": "scheduled"}},
+           201, {"Location": "/v1/calls/550e8400-e29b-41d4-a716-446655440000"})
+
+
+@pytest.fixture
+def clock() -> Clock:
+    clock = Clock(source=lambda: T0)
+    clock.freeze()
+    return clock
+
+
+@pytest.fixture
+def store() -> IdempotencyStore:
+    return IdempotencyStore()
+
+
+def run_once(store: IdempotencyStore, clock: Clock, owner: str, key: str, body=BODY, response=CREATED):
+    """A first request with this key: claim it, then record its response."""
+    assert store.begin(owner, key, body, clock.now()) is None
+    response_body, status, headers = response
+    store.finish(owner, key, status, response_body, headers)
+
+
+def strings_in(obj, seen=None):
+    """Every string reachable from `obj`: dict keys and values, sequences, object attributes."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, (bytes, int, float, datetime, date, timedelta, type(None))):
+        return
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from strings_in(key, seen)
+            yield from strings_in(value, seen)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for value in obj:
+            yield from strings_in(value, seen)
+    elif hasattr(obj, "__dict__"):
+        yield from strings_in(vars(obj), seen)
+
+
+# ── begin / finish / abandon ──────────────────────────────────────────────
+def test_same_key_and_body_replays_the_first_status_body_and_headers(store, clock):
+    """Decision D-idempotency: "the same key and body replay the first status, body and headers (no second call)"."""
+    run_once(store, clock, "docs-your-api-key", "key-1")
+    clock.advance(timedelta(minutes=5))
+    replay = store.begin("docs-your-api-key", "key-1", copy.deepcopy(BODY), clock.now())
+    assert replay is not None
+    assert (replay.body, replay.status, replay.headers) == CREATED
+    assert len(store) == 1
+
+
+def test_same_idempotency_key_with_different_body_is_rejected(store, clock):
+    """Decision D-idempotency: "the same key with another body is 422 IDEMPOTENCY_KEY_REUSED"."""
+    run_once(store, clock, "owner", "key-1")
+    other = {**BODY, "contact_number": "+919876543211"}
+    with pytest.raises(IdempotencyKeyReused) as exc:
+        store.begin("owner", "key-1", other, clock.now())
+    assert exc.value.status == 422 and exc.value.field == "Idempotency-Key"
+    # the refused attempt does not disturb the original record
+    assert store.begin("owner", "key-1", BODY, clock.now()).status == 201
+
+
+def test_retry_while_first_request_is_in_flight_is_409(store, clock):
+    """Decision D-idempotency: "a retry while the first is in flight is 409 IDEMPOTENCY_KEY_IN_USE"."""
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    with pytest.raises(IdempotencyKeyInUse) as exc:
+        store.begin("owner", "key-1", BODY, clock.now())
+    assert exc.value.status == 409
+
+
+def test_a_failed_first_request_leaves_no_record_so_it_may_be_retried(store, clock):
+    """Decision D-idempotency: "a first request that failed leaves no record, so it may be retried"."""
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    store.abandon("owner", "key-1")
+    assert len(store) == 0
+    run_once(store, clock, "owner", "key-1")
+    # only an unfinished first request is dropped: a finished one still replays
+    store.abandon("owner", "key-1")
+    assert store.begin("owner", "key-1", BODY, clock.now()).status == 201
+
+
+def test_same_key_under_two_api_keys_never_collides(store, clock):
+    """Decision D-idempotency: "records are per API key (keys of different API keys never collide)"."""
+    other_body = {**BODY, "contact_name": "Someone Else"}
+    other_response = ({"data": {"call_id": "other", "status": "scheduled"}}, 201, {})
+    run_once(store, clock, "key-a", "shared-key")
+    # another API key using the same Idempotency-Key is a new request: no 422, no replay
+    run_once(store, clock, "key-b", "shared-key", body=other_body, response=other_response)
+    assert store.begin("key-a", "shared-key", BODY, clock.now()).body == CREATED[0]
+    assert store.begin("key-b", "shared-key", other_body, clock.now()).body == other_response[0]
+
+
+# ── retention ─────────────────────────────────────────────────────────────
+def test_record_still_replays_just_before_24_hours(store, clock):
+    """Decision D-idempotency: records are "kept 24 hours on the mock clock"."""
+    run_once(store, clock, "owner", "key-1")
+    clock.advance(timedelta(hours=23, minutes=59))
+    assert store.begin("owner", "key-1", BODY, clock.now()).status == 201
+
+
+def test_record_expires_after_24_hours(store, clock):
+    """Decision D-idempotency: records are "kept 24 hours on the mock clock" — then the key is free again."""
+    run_once(store, clock, "owner", "key-1")
+    clock.advance(timedelta(hours=24, seconds=1))
+    other = {**BODY, "contact_name": "New Request"}
+    assert store.begin("owner", "key-1", other, clock.now()) is None  # a fresh claim: no replay, no 422
+
+
+def test_records_do_not_grow_without_bound(store, clock):
+    """Decision D-idempotency: records are kept 24 hours — so 72 hours of traffic holds at most a day's worth."""
+    every = timedelta(minutes=10)
+    per_day = timedelta(hours=24) // every
+    sizes = []
+    for n in range(3 * per_day):  # 72 hours of clock time
+        run_once(store, clock, f"owner-{n % 3}", f"key-{n}")
+        sizes.append(len(store))
+        clock.advance(every)
+    assert max(sizes) <= per_day + 1
+    assert sizes[-1] >= per_day - 1  # the records of the last day are still there
+
+
+def test_expire_drops_stale_records_without_a_new_request(store, clock):
+    """Decision D-idempotency: records are kept 24 hours, then forgotten even if no request comes."""
+    for n in range(5):
+        run_once(store, clock, "owner", f"key-{n}")
+    clock.advance(timedelta(hours=12))
+    run_once(store, clock, "owner", "late")
+    clock.advance(timedelta(hours=12, seconds=1))
+    store.expire(clock.now())
+    assert len(store) == 1
+    assert store.begin("owner", "late", BODY, clock.now()).status == 201
+
+
+@pytest.mark.xfail(strict=True, reason="bug: idempotency.py _expire() stops at the first record in insertion "
+                                       "order, so after the clock is set back an older record outlives 24 hours")
+def test_record_older_than_24_hours_is_not_replayed_even_after_the_clock_was_set_back(store, clock):
+    """Decision D-idempotency: records are "kept 24 hours on the mock clock" (Clock.set may move it back)."""
+    clock.set(T0 + timedelta(hours=5))
+    run_once(store, clock, "owner", "first")
+    clock.set(T0)  # the control plane sets the clock back
+    run_once(store, clock, "owner", "second")
+    clock.set(T0 + timedelta(hours=24, minutes=1))  # "second" is now 24 h 1 min old
+    assert store.begin("owner", "second", BODY, clock.now()) is None
+
+
+# ── the fingerprint ───────────────────────────────────────────────────────
+def test_fingerprint_ignores_key_order(store, clock):
+    """Decision D-idempotency: "the same key and body replay" — the same JSON body, whatever its key order."""
+    run_once(store, clock, "owner", "key-1")
+    reordered = dict(reversed(list(BODY.items())))
+    reordered["additional_info"] = dict(reversed(list(BODY["additional_info"].items())))
+    assert list(reordered) != list(BODY)
+    assert store.begin("owner", "key-1", reordered, clock.now()).status == 201
+
+
+def test_fingerprint_does_not_ignore_values(store, clock):
+    """Decision D-idempotency: "the same key with another body is 422" — any changed value is another body."""
+    run_once(store, clock, "owner", "key-1")
+    for change in ({"contact_name": "Raj  Patel"},                                    # a value
+                   {"additional_info": {"company": "Acme Corp", "deal_stage": "closed"}},  # a nested value
+                   {"contact_email": None},                                        # null
+                   {"additional_info": {"company": "Acme Corp", "deal_stage": 1}},  # a type
+                   {"extra": 1}):                                                  # an added field
+        with pytest.raises(IdempotencyKeyReused):
+            store.begin("owner", "key-1", {**BODY, **change}, clock.now())
+
+
+def test_record_keeps_only_a_fingerprint_of_the_request_body(store, clock):
+    """Decision D-erasure: "Idempotency records never held the body (only a SHA-256 fingerprint)"."""
+    run_once(store, clock, "owner", "key-1")
+    assert store.begin("owner", "key-1", BODY, clock.now()) is not None  # a replay read too
+    stored = list(strings_in(store))
+    pii = ("+919876543210", "Raj Patel", "raj@company.com", "Acme Corp", "negotiation")
+    assert [s for s in stored for value in pii if value in s] == []
+    # what is stored is a SHA-256 hex digest and the (PII-free) response
+    assert any(len(s) == 64 and set(s) <= set("0123456789abcdef") for s in stored)
+    assert CREATED[0]["data"]["call_id"] in stored
