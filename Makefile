@@ -8,7 +8,7 @@ PORT   ?= 4010
 TARGET ?=
 PROFILE ?= fast
 
-.PHONY: mock test unit contract lint clauses fuzz bench clean
+.PHONY: mock test unit contract lint clauses clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,21 +25,25 @@ mock: $(STAMP)
 test: $(STAMP)
 ifeq ($(strip $(TARGET)),)
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m contract_tests.run --profile $(PROFILE)
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(KEYS),--keys $(KEYS))
 else
-	$(BIN)/python -m contract_tests.run --profile $(PROFILE) --target $(TARGET)
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(KEYS),--keys $(KEYS)) --target $(TARGET)
 endif
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
 contract: $(STAMP)
-	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(TARGET),--target $(TARGET))
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(KEYS),--keys $(KEYS)) $(if $(TARGET),--target $(TARGET))
+
+## Every behaviour sentence of the docs, with the tests that enforce it; fails on any uncovered.
+clauses: $(STAMP)
+	$(BIN)/python -m contract_tests.clauses
 
 ## Validate the spec and lint it with Redocly's recommended rules.
 lint: $(STAMP)
 	$(BIN)/python -m openapi_spec_validator openapi.yaml
-	npx --yes @redocly/cli@2.77.0 lint openapi.yaml --format=stylish
+	npx --yes @redocly/cli@2.77.0 lint openapi.yaml mock_server/control.yaml --format=stylish
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache *.egg-info

@@ -2,6 +2,7 @@
 the record and the field named, never later with a traceback from a handler."""
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any, Callable
 import yaml
 
 from .store.keys import KeyRing, RateLimitSpec
-from .store.slots import (SESSIONS, WEEKDAYS, Appointment, AppointmentType, Branch,
+from .store.slots import (ISO_DATE, SESSIONS, WEEKDAYS, Appointment, AppointmentType, Branch,
                           CalendarWindow, SlotStore)
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "fixtures"
@@ -67,7 +68,7 @@ def a_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     try:
-        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad()
+        return date.fromisoformat(value) if isinstance(value, str) and ISO_DATE.fullmatch(value) else _bad()
     except ValueError:
         raise ValueError("must be a date YYYY-MM-DD") from None
 
@@ -98,7 +99,8 @@ def rate_limit(value: Any) -> RateLimitSpec:
     if not isinstance(value, dict) or set(value) != {"burst", "per_second"}:
         raise ValueError("must be {burst: N, per_second: X}")
     per_second = value["per_second"]
-    if not isinstance(per_second, (int, float)) or per_second <= 0:
+    if not isinstance(per_second, (int, float)) or isinstance(per_second, bool) or not math.isfinite(per_second) \
+            or per_second <= 0:
         raise ValueError("per_second must be a number above 0")
     return RateLimitSpec(burst=count(value["burst"]), per_second=float(per_second))
 
@@ -176,7 +178,18 @@ def read_kind(directory: Path, kind: Kind) -> list[dict[str, Any]]:
 
 def load_keys(directory: Path = DEFAULT_DIR) -> KeyRing:
     ring = KeyRing()
-    for rec in read_kind(Path(directory), KINDS["api_keys"]):
+    where = Path(directory) / KINDS["api_keys"].file
+    labels: set[str] = set()
+    secrets: set[str] = set()
+    for index, rec in enumerate(read_kind(Path(directory), KINDS["api_keys"])):
+        # The label is the key's identity for idempotency and rate limits: two keys
+        # sharing one would share those.
+        if rec["label"] in labels:
+            raise FixtureError(f"{where}: keys[{index}].label: {rec['label']!r} is already used by another key")
+        if rec["key"] in secrets:
+            raise FixtureError(f"{where}: keys[{index}].key: the same key is listed twice")
+        labels.add(rec["label"])
+        secrets.add(rec["key"])
         ring.add(rec["key"], rec["label"], rec["scopes"], rec.get("rate_limit"))
     return ring
 
@@ -188,6 +201,8 @@ def load_slots(directory: Path = DEFAULT_DIR) -> SlotStore:
         store.add_appointment_type(AppointmentType(**rec))
     kinds_file = directory / KINDS["branches"].file
     for index, rec in enumerate(read_kind(directory, KINDS["branches"])):
+        if len(set(rec["appointment_type_ids"])) != len(rec["appointment_type_ids"]):
+            raise FixtureError(f"{kinds_file}: branches[{index}].appointment_type_ids: lists an appointment type twice")
         for type_id in rec["appointment_type_ids"]:
             if type_id not in store.appointment_types:
                 raise FixtureError(f"{kinds_file}: branches[{index}].appointment_type_ids: unknown appointment type {type_id}")

@@ -103,8 +103,6 @@ def test_missing_or_unparsable_file_is_named(fixture_dir):
         load_keys(fixture_dir)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fixtures.py load_slots() accepts a branch listing a type twice; "
-                                       "slots.py types_served() then yields duplicate records and doubles filled_slots")
 def test_a_branch_listing_a_type_twice_does_not_double_count(fixture_dir):
     """Docs: "filled_slots counts confirmed appointments for the window on that date" — 3 for the docs' slot."""
     rewrite(fixture_dir, "branches.yaml",
@@ -120,8 +118,6 @@ def test_a_branch_listing_a_type_twice_does_not_double_count(fixture_dir):
     assert len({r.slot_id for r in records}) == len(records)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fixtures.py rate_limit() accepts per_second .nan (NaN <= 0 is False); "
-                                       "RateLimiter.check then raises ValueError on every request")
 def test_rate_limit_of_nan_per_second_is_refused_at_load(fixture_dir):
     """Design (fixtures.py): fail "at start … never later with a traceback from a handler"; per_second "must be a number above 0"."""
     rewrite(fixture_dir, "api_keys.yaml", set_field("keys", 0, "rate_limit", {"burst": 3, "per_second": math.nan}))
@@ -129,8 +125,6 @@ def test_rate_limit_of_nan_per_second_is_refused_at_load(fixture_dir):
         load_keys(fixture_dir)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fixtures.py load_keys() accepts two keys with one label; keys.py uses "
-                                       "the label as key_id, so their idempotency records and rate-limit buckets merge")
 def test_two_api_keys_never_share_a_key_id(fixture_dir):
     """Decision D-idempotency: "records are per API key (keys of different API keys never collide)"."""
     rewrite(fixture_dir, "api_keys.yaml", set_field("keys", 1, "label", "docs-your-api-key"))

@@ -304,8 +304,6 @@ def test_force_to_a_status_the_lifecycle_cannot_reach_is_refused(store, clock):
     assert store.raw(call.call_id).status == "scheduled"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: calls.py force()/_finish() moves an ended call: a completed call "
-                                       "forced to failed keeps completed_at and its engagement")
 def test_forcing_a_completed_call_to_failed_never_gives_a_failed_call_with_an_engagement(store, clock):
     """Decision D-call-lifecycle: a failed call has "error set and completed_at null" (and so is not deletable)."""
     call = create(store, clock)

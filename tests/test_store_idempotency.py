@@ -160,8 +160,6 @@ def test_expire_drops_stale_records_without_a_new_request(store, clock):
     assert store.begin("owner", "late", BODY, clock.now()).status == 201
 
 
-@pytest.mark.xfail(strict=True, reason="bug: idempotency.py _expire() stops at the first record in insertion "
-                                       "order, so after the clock is set back an older record outlives 24 hours")
 def test_record_older_than_24_hours_is_not_replayed_even_after_the_clock_was_set_back(store, clock):
     """Decision D-idempotency: records are "kept 24 hours on the mock clock" (Clock.set may move it back)."""
     clock.set(T0 + timedelta(hours=5))

@@ -319,8 +319,6 @@ def test_malformed_or_impossible_date_is_a_validation_error():
     assert accepted == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: slots.py parse_date() uses date.fromisoformat, which in Python 3.11 "
-                                       "also accepts the 10-character ISO week date 2026-W25-1")
 def test_iso_week_date_is_not_accepted_as_yyyy_mm_dd():
     """Decision D-date-format: dates are "exactly YYYY-MM-DD"."""
     with pytest.raises(ValidationFailed):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import CallNotCancellable, CallNotDeletable, NotFound
+from ..errors import CallAlreadyEnded, CallNotCancellable, CallNotDeletable, NotFound
 
 CANCELLABLE = frozenset({"pending", "scheduled"})
 ENDED = frozenset({"completed", "failed", "cancelled"})
@@ -150,6 +150,8 @@ class CallStore:
     def force(self, call_id: str, status: str, now: datetime, error: dict[str, str] | None = None) -> Call:
         with self._lock:
             call = self.get(call_id, now)
+            if call.status in ENDED:
+                raise CallAlreadyEnded(f"The call is already {call.status}")
             if status == "in_progress":
                 call.status, call.started_at, call.updated_at = "in_progress", now, now
                 call.ends_at = max(call.ends_at, now)

@@ -50,6 +50,10 @@ class IdempotencyStore:
         with self._lock:
             self._expire(now)
             record = self._records.get((owner, key))
+            if record is not None and record.created_at <= now - self.retention:
+                # Expired, though the ordered sweep missed it (the clock was set back).
+                del self._records[(owner, key)]
+                record = None
             if record is None:
                 self._records[(owner, key)] = Record(print_, now)
                 return None

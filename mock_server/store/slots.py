@@ -10,6 +10,7 @@ to all appointments stored.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -112,10 +113,13 @@ class RegenerateResult:
     upserted: int
 
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(value: str, name: str) -> date:
     try:
-        if len(value) != 10:
-            raise ValueError
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError  # date.fromisoformat alone also takes 2026-W25-1 and 20260615
         return date.fromisoformat(value)
     except (TypeError, ValueError):
         raise ValidationFailed(f"{name} must be a real date in the form YYYY-MM-DD", field=name) from None
@@ -301,6 +305,8 @@ class SlotStore:
     def _parse_tracking_id(slot_id: str) -> tuple[str, date, str]:
         parts = slot_id.split(SEP)
         if len(parts) != 3 or not all(parts):
+            raise ValidationFailed("slot_id must be calendar_id||YYYY-MM-DD||appointment_type_id", field="slot_id")
+        if not ISO_DATE.fullmatch(parts[1]):
             raise ValidationFailed("slot_id must be calendar_id||YYYY-MM-DD||appointment_type_id", field="slot_id")
         try:
             day = parse_date(parts[1], "slot_id")
