@@ -8,7 +8,8 @@ PORT   ?= 4010
 TARGET ?=
 PROFILE ?= fast
 
-.PHONY: mock test unit contract lint clauses clean
+.PHONY: mock test unit contract lint clauses fuzz clean
+FUZZ_EXAMPLES ?= 1000
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,10 @@ contract: $(STAMP)
 ## Every behaviour sentence of the docs, with the tests that enforce it; fails on any uncovered.
 clauses: $(STAMP)
 	$(BIN)/python -m contract_tests.clauses
+
+## A long Schemathesis campaign against a fresh mock (all phases and checks); prints the request count.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m contract_tests.fuzz
 
 ## Validate the spec and lint it with Redocly's recommended rules.
 lint: $(STAMP)

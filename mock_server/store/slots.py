@@ -25,20 +25,20 @@ MAX_RANGE_DAYS = 366  # dates in one tracking or regenerate request (decision D-
 SEP = "||"
 
 
-@dataclass
+@dataclass(slots=True)
 class Branch:
     branch_id: str
     name: str
     appointment_type_ids: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class AppointmentType:
     appointment_type_id: str
     name: str
 
 
-@dataclass
+@dataclass(slots=True)
 class CalendarWindow:
     calendar_id: str
     branch_id: str
@@ -55,7 +55,7 @@ class CalendarWindow:
     updated_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class Appointment:
     appointment_id: str
     calendar_id: str
@@ -64,13 +64,13 @@ class Appointment:
     status: str  # only "confirmed" ones fill a slot
 
 
-@dataclass
+@dataclass(slots=True)
 class Override:
     status: str | None = None
     max_slots: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrackingRecord:
     window: CalendarWindow
     day: date
@@ -88,7 +88,7 @@ class TrackingRecord:
         return max(0, self.max_slots - self.filled_slots)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AvailabilitySlot:
     window: CalendarWindow
     day: date
@@ -105,7 +105,7 @@ class AvailabilitySlot:
         return max(0, self.ai_slots - self.filled_slots)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegenerateResult:
     processed: int
     skipped: int
@@ -282,11 +282,17 @@ class SlotStore:
         date is upserted, which drops that date's overrides."""
         skipped = errors = upserted = 0
         with self._lock:
+            # Whether a weekday's windows can be projected does not depend on the date.
+            outcome = {}
+            for weekday in WEEKDAYS:
+                windows = self._windows_by_day.get(weekday, ())
+                outcome[weekday] = ("skip" if not windows else
+                                    "error" if any(not self._projectable(w) for w in windows) else "upsert")
             for day in days:
-                windows = self._windows_by_day.get(WEEKDAYS[day.weekday()], ())
-                if not windows:
+                verdict = outcome[WEEKDAYS[day.weekday()]]
+                if verdict == "skip":
                     skipped += 1
-                elif any(not self._projectable(w) for w in windows):
+                elif verdict == "error":
                     errors += 1
                 else:
                     for key in self._overrides_by_date.pop(day, ()):
