@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     ensure_resource_availability,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
     use_after_free,
@@ -22,7 +24,10 @@ from . import schema as schema_module
 from .cross_field import IdempotencyLedger, breaks_rule
 from .target import control_url, offers_control
 
-STATEFUL_CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance,
+# The per-operation data checks (negative/positive data, auth probes, methods) run in
+# test_schema_conformance; here, what only a sequence of calls can show.
+STATEFUL_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+                   response_headers_conformance, response_schema_conformance,
                    use_after_free, ensure_resource_availability]
 
 

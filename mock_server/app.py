@@ -20,7 +20,7 @@ from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, Validat
 from .handlers.calls import CallsApi
 from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
-from .middleware import AuthMiddleware, BodyLimitMiddleware, ControlTokenMiddleware
+from .middleware import RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware, ControlTokenMiddleware
 from .state import State
 from .validation import VALIDATORS
 
@@ -33,9 +33,13 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def render(exc: ApiError) -> ConnexionResponse:
+def render(exc: ApiError, request: ConnexionRequest | None = None) -> ConnexionResponse:
+    headers = error_headers(exc)
+    if request is not None:
+        for name, value in request.scope.get("extensions", {}).get(RATE_LIMIT_HEADERS, {}).items():
+            headers.setdefault(name, value)
     return ConnexionResponse(status_code=exc.status, body=error_bytes(exc), content_type=JSON,
-                             mimetype=JSON, headers=error_headers(exc))
+                             mimetype=JSON, headers=headers)
 
 
 def _resolver(apis: list, operation_ids) -> Resolver:
@@ -79,16 +83,16 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
                        state=state, contract=contract)
 
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
-        return render(exc)
+        return render(exc, request)
 
     def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         if exc.status >= 500:
             log.error("%s %s answered %s: %s", request.method, request.url.path, exc.status, exc.detail)
-            return render(InternalError("The mock failed to answer within its contract"))
+            return render(InternalError("The mock failed to answer within its contract"), request)
         error = error_for_status(exc.status)(exc.detail or exc.title)
         if isinstance(exc, ExtraParameterProblem):
             error = ValidationFailed(str(exc.detail))
-        return render(error)
+        return render(error, request)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
         path = request.url.path
@@ -98,17 +102,17 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
             # Connexion answers HEAD on a documented path with 404 and lists HEAD in
             # Allow; the documented methods are what the spec says.
             return render(MethodNotAllowed(f"{request.method} is not allowed on {path}; use {', '.join(allowed)}",
-                                           headers={"Allow": ", ".join(allowed)}))
+                                           headers={"Allow": ", ".join(allowed)}), request)
         if exc.status_code == 404:
-            return render(NotFound(f"No such path: {path}"))
-        return render(error_for_status(exc.status_code)(str(exc.detail)))
+            return render(NotFound(f"No such path: {path}"), request)
+        return render(error_for_status(exc.status_code)(str(exc.detail)), request)
 
     def on_unicode(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
-        return render(ValidationFailed("The request is not valid UTF-8"))
+        return render(ValidationFailed("The request is not valid UTF-8"), request)
 
     def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return render(InternalError())
+        return render(InternalError(), request)
 
     app.add_error_handler(ApiError, on_api_error)
     app.add_error_handler(ProblemException, on_problem)

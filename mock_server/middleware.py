@@ -13,11 +13,13 @@ import hmac
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from .errors import InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType
+from .errors import (InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType,
+                     ValidationFailed)
 from .spec import Contract
 from .state import State
 
 MAX_BODY_BYTES = 1024 * 1024
+RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
 
 
 class BodyLimitMiddleware:
@@ -29,21 +31,41 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
-        seen = 0
-
-        async def counted():
-            nonlocal seen
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise ValidationFailed("Content-Length must be a number of bytes", field="Content-Length")
+            if int(length) > self.limit:
+                raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
+            return await self.app(scope, receive, send)
+        if "chunked" not in headers.get("transfer-encoding", "").lower():
+            return await self.app(scope, receive, send)
+        # Connexion reads no body without a Content-Length: read the chunks here,
+        # up to the limit, and hand the body on with its length.
+        body = bytearray()
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
-            return message
+            if message["type"] != "http.request":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
+        scope = dict(scope)
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"transfer-encoding"] + \
+            [(b"content-length", str(len(body)).encode())]
+        sent = False
 
-        await self.app(scope, counted, send)
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 class ControlTokenMiddleware:
@@ -101,6 +123,9 @@ class AuthMiddleware:
         if decision is not None and not decision.allowed:
             raise RateLimited(decision.retry_after, decision.headers())
         extensions.setdefault("connexion_context", {})["caller"] = key
+        if decision is not None:
+            # Errors raised further in are rendered outside this middleware; they read these.
+            extensions[RATE_LIMIT_HEADERS] = decision.headers()
         if operation_id in self.contract.takes_body:
             _require_content_type(scope)
 

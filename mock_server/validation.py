@@ -4,6 +4,7 @@ docs make a malformed phone number 422, not 400)."""
 from __future__ import annotations
 
 import json
+import math
 import typing as t
 
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
@@ -56,6 +57,13 @@ def _reject_constant(name: str) -> t.NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses to infinity, which JSON cannot carry back
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 class BodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream, scope) -> t.Any:
         raw = b"".join([message async for message in stream])
@@ -66,7 +74,7 @@ class BodyValidator(JSONRequestBodyValidator):
         if not text:
             return None
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except RecursionError:
             raise ValidationFailed("The request body is nested too deeply") from None
         except ValueError as exc:

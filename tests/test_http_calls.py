@@ -41,14 +41,6 @@ def idem(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key}
 
 
-# Connexion 3 hands a handler its path, query and body parameters and its context,
-# never header parameters; CallsApi.create_call waits for `idempotency_key`, which
-# therefore never arrives, and every create is a new call.
-IDEMPOTENCY_BUG = pytest.mark.xfail(strict=True, reason=(
-    "bug: mock_server/handlers/calls.py:31 create_call(..., idempotency_key=None) never receives the "
-    "Idempotency-Key header (Connexion 3 passes no header parameters to handlers), so keys are ignored"))
-
-
 # ── create ───────────────────────────────────────────────────────────────────
 def test_create_call_is_201_with_call_id_and_status_scheduled(client, create_call):
     """Response — 201 Created: {"data": {"call_id": "...", "status": "scheduled"}}"""
@@ -335,7 +327,6 @@ def test_delete_of_call_without_engagement_is_409_call_not_deletable(client, clo
 
 
 # ── idempotency ──────────────────────────────────────────────────────────────
-@IDEMPOTENCY_BUG
 def test_same_idempotency_key_and_body_replays_the_first_response(client, create_call):
     """D-idempotency: the same key and body replay the first status, body and headers."""
     first = create_call(client, headers=idem("order-1"))
@@ -344,7 +335,6 @@ def test_same_idempotency_key_and_body_replays_the_first_response(client, create
     assert second.headers["location"] == first.headers["location"]
 
 
-@IDEMPOTENCY_BUG
 def test_same_idempotency_key_and_body_creates_one_call(client, state, create_call):
     """"Supports idempotent creation via the Idempotency-Key header." — no second call."""
     create_call(client, headers=idem("order-1"))
@@ -358,7 +348,6 @@ def test_without_idempotency_key_each_create_is_a_new_call(client, state, create
     assert len(ids) == 2 and len(state.calls) == 2
 
 
-@IDEMPOTENCY_BUG
 def test_same_idempotency_key_with_different_body_is_422(client, state, create_call):
     """D-idempotency: the same key with another body is 422 IDEMPOTENCY_KEY_REUSED."""
     create_call(client, headers=idem("order-1"))
@@ -376,7 +365,6 @@ def test_same_idempotency_key_from_two_api_keys_is_two_calls(client, state, crea
     assert len(state.calls) == 2
 
 
-@IDEMPOTENCY_BUG
 def test_idempotency_key_still_replays_just_before_24_hours(client, clock, state, create_call):
     """D-idempotency: records are kept 24 hours on the mock clock."""
     first = create_call(client, headers=idem("order-1"))
@@ -413,7 +401,6 @@ async def _post_many(app, requests: list[tuple[dict, dict]]) -> list[httpx.Respo
         return await asyncio.gather(*(ac.post("/v1/calls", json=body, headers=headers) for body, headers in requests))
 
 
-@IDEMPOTENCY_BUG
 def test_retry_while_first_create_is_in_flight_is_409(make_client):
     """D-idempotency: a retry while the first is in flight is 409 IDEMPOTENCY_KEY_IN_USE."""
     state, app, _ = make_client(create_latency=timedelta(milliseconds=200))
@@ -424,7 +411,6 @@ def test_retry_while_first_create_is_in_flight_is_409(make_client):
     assert len(state.calls) == 1
 
 
-@IDEMPOTENCY_BUG
 def test_retry_after_in_flight_create_finishes_replays_it(make_client):
     """D-idempotency: once the first request has finished, the same key and body replay it."""
     state, app, client = make_client(create_latency=timedelta(milliseconds=100))
@@ -435,7 +421,6 @@ def test_retry_after_in_flight_create_finishes_replays_it(make_client):
     assert replay.json() == first.json()
 
 
-@IDEMPOTENCY_BUG
 def test_100_concurrent_creates_with_one_key_make_one_call(app, state):
     """D-idempotency: the same key and body replay the first response (no second call), under concurrency."""
     headers = {**auth_header(), **idem("order-1")}
@@ -446,7 +431,6 @@ def test_100_concurrent_creates_with_one_key_make_one_call(app, state):
     assert len(created) == 1
 
 
-@IDEMPOTENCY_BUG
 def test_100_creates_with_one_key_from_threads_make_one_call(client, state):
     """D-idempotency: one call per key even when requests race on real threads."""
     headers = {**auth_header(), **idem("order-1")}
@@ -457,7 +441,6 @@ def test_100_creates_with_one_key_from_threads_make_one_call(client, state):
     assert len({r.json()["data"]["call_id"] for r in responses if r.status_code == 201}) == 1
 
 
-@IDEMPOTENCY_BUG
 def test_500_concurrent_creates_over_50_keys_make_50_calls(app, state):
     """D-idempotency: one call per Idempotency-Key, whatever the interleaving."""
     requests = [(call_body(), {**auth_header(), **idem(f"order-{i % 50}")}) for i in range(500)]

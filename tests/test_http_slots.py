@@ -446,6 +446,8 @@ MALFORMED_IDS = {
     "bad-date-form": f"{CALENDAR_ID}||20260615||{GENERAL_CHECKUP}",
     "percent-garbage": "%ZZ%7C%7C",
     "unicode": "%E2%80%8B" + DOCS_TRACKING_ID,
+    "trailing-newline": DOCS_TRACKING_ID + "%0A",
+    "trailing-space": DOCS_TRACKING_ID + "%20",
 }
 
 

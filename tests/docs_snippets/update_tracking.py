@@ -1,0 +1,12 @@
+import requests
+
+slot_id = "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15||f47ac10b-58cc-4372-a567-0e02b2c3d479"
+url = f"https://api.huskyvoice.ai/v1/appointment-slots/tracking/{slot_id}"
+headers = {
+    "Authorization": "Bearer YOUR_API_KEY",
+    "Content-Type": "application/json"
+}
+payload = {"status": "CLOSED"}
+
+response = requests.patch(url, json=payload, headers=headers)
+print(response.json())
