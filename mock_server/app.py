@@ -20,7 +20,10 @@ from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, Validat
 from .handlers.calls import CallsApi
 from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
-from .middleware import RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware, ControlTokenMiddleware
+from .journal import Journal
+from .middleware import (RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware, ControlTokenMiddleware,
+                         FaultMiddleware, JournalMiddleware, SessionMiddleware)
+from .sessions import Sessions
 from .state import State
 from .validation import VALIDATORS
 
@@ -56,8 +59,10 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     """The mock. `control` serves the control API under /_mock (the CLI turns it on
     only on loopback, or with a token)."""
     state = state or State()
+    sessions = Sessions(state)
+    journal = Journal()
     contract = spec_module.load(spec_path)
-    apis = [CallsApi(state, contract.base_path), SlotsApi(state)]
+    apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
 
     # Authentication and scopes are ours (AuthMiddleware): Connexion's security
     # middleware checks no scopes for an http/bearer scheme.
@@ -73,14 +78,20 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     if control:
         control_contract = spec_module.load(CONTROL_SPEC)
         app.add_api(CONTROL_SPEC, base_path=CONTROL_PREFIX, name="control",
-                     resolver=_resolver([ControlApi(state)], control_contract.operation_ids),
+                     resolver=_resolver([ControlApi(sessions, journal)], control_contract.operation_ids),
                      strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
         if control_token:
             app.add_middleware(ControlTokenMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
                                prefix=CONTROL_PREFIX, token=control_token)
+    # Outside the exception middleware, so it records the rendered error responses too.
+    app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       journal=journal, sessions=sessions, prefix=contract.base_path)
+    app.add_middleware(SessionMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, sessions=sessions)
     app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
     app.add_middleware(AuthMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION,
-                       state=state, contract=contract)
+                       sessions=sessions, contract=contract)
+    app.add_middleware(FaultMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION,
+                       sessions=sessions, contract=contract)
 
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return render(exc, request)
@@ -120,4 +131,6 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     app.add_error_handler(UnicodeDecodeError, on_unicode)
     app.add_error_handler(Exception, on_crash)
     app.state_ = state  # for tests and the CLI
+    app.sessions_ = sessions
+    app.journal_ = journal
     return app

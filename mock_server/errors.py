@@ -96,10 +96,15 @@ class InternalError(ApiError):
     pass
 
 
+class ServiceUnavailable(ApiError):
+    status, code = 503, "SERVICE_UNAVAILABLE"
+    default_message = "The service is unavailable (a fault injected through the mock's control API)"
+
+
 def error_for_status(status: int) -> type[ApiError]:
     """The error class a bare HTTP status stands for (used for framework errors)."""
     for cls in (ValidationFailed, Unauthorized, NotFound, MethodNotAllowed,
-                PayloadTooLarge, UnsupportedMediaType, RateLimited):
+                PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable):
         if cls.status == status:
             return cls
     return ValidationFailed if 400 <= status < 500 else InternalError

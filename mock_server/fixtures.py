@@ -139,7 +139,8 @@ KINDS = {
         "created_at": req(timestamp), "updated_at": req(timestamp)}),
     "appointments": Kind("appointments.yaml", "appointments", {
         "calendar_id": req(uuid_text), "date": req(a_date), "appointment_type_id": req(uuid_text),
-        "status": req(one_of("confirmed", "pending", "cancelled")), "count": opt(count)}),
+        "status": req(one_of("confirmed", "pending", "cancelled")), "count": opt(count),
+        "appointment_id": opt(text)}),
 }
 
 
@@ -154,26 +155,27 @@ def read_kind(directory: Path, kind: Kind) -> list[dict[str, Any]]:
         raise FixtureError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get(kind.key), list):
         raise FixtureError(f"{where}: must hold a list under '{kind.key}:'")
-    records = []
-    for index, raw in enumerate(document[kind.key]):
-        at = f"{where}: {kind.key}[{index}]"
-        if not isinstance(raw, dict):
-            raise FixtureError(f"{at}: must be a mapping")
-        unknown = set(raw) - set(kind.fields)
-        if unknown:
-            raise FixtureError(f"{at}.{sorted(unknown)[0]}: unknown field")
-        record = {}
-        for name, (check, required) in kind.fields.items():
-            if name not in raw:
-                if required:
-                    raise FixtureError(f"{at}.{name}: missing")
-                continue
-            try:
-                record[name] = check(raw[name])
-            except ValueError as exc:
-                raise FixtureError(f"{at}.{name}: {exc} (got {raw[name]!r})") from None
-        records.append(record)
-    return records
+    return [parse_record(kind, raw, f"{where}: {kind.key}[{index}]") for index, raw in enumerate(document[kind.key])]
+
+
+def parse_record(kind: Kind, raw: Any, at: str) -> dict[str, Any]:
+    """One record of `kind`, checked field by field; `at` names it in errors."""
+    if not isinstance(raw, dict):
+        raise FixtureError(f"{at}: must be a mapping")
+    unknown = set(raw) - set(kind.fields)
+    if unknown:
+        raise FixtureError(f"{at}.{sorted(unknown)[0]}: unknown field")
+    record = {}
+    for name, (check, required) in kind.fields.items():
+        if name not in raw:
+            if required:
+                raise FixtureError(f"{at}.{name}: missing")
+            continue
+        try:
+            record[name] = check(raw[name])
+        except ValueError as exc:
+            raise FixtureError(f"{at}.{name}: {exc} (got {raw[name]!r})") from None
+    return record
 
 
 def load_keys(directory: Path = DEFAULT_DIR) -> KeyRing:
@@ -194,40 +196,54 @@ def load_keys(directory: Path = DEFAULT_DIR) -> KeyRing:
     return ring
 
 
+def add_branch(store: SlotStore, rec: dict, at: str) -> Branch:
+    if len(set(rec["appointment_type_ids"])) != len(rec["appointment_type_ids"]):
+        raise FixtureError(f"{at}.appointment_type_ids: lists an appointment type twice")
+    for type_id in rec["appointment_type_ids"]:
+        if type_id not in store.appointment_types:
+            raise FixtureError(f"{at}.appointment_type_ids: unknown appointment type {type_id}")
+    branch = Branch(**rec)
+    store.add_branch(branch)
+    return branch
+
+
+def add_window(store: SlotStore, rec: dict, at: str) -> CalendarWindow:
+    if rec["branch_id"] not in store.branches:
+        raise FixtureError(f"{at}.branch_id: unknown branch {rec['branch_id']}")
+    type_id = rec.setdefault("appointment_type_id", None)
+    if type_id is not None and type_id not in store.branches[rec["branch_id"]].appointment_type_ids:
+        raise FixtureError(f"{at}.appointment_type_id: branch {rec['branch_id']} does not offer {type_id}")
+    if rec["ai_slots"] > rec["max_slots"]:
+        raise FixtureError(f"{at}.ai_slots: more than max_slots")
+    window = CalendarWindow(**rec)
+    store.add_window(window)
+    return window
+
+
+def add_appointments(store: SlotStore, rec: dict, at: str) -> list[Appointment]:
+    window = store.windows.get(rec["calendar_id"])
+    if window is None:
+        raise FixtureError(f"{at}.calendar_id: unknown calendar window {rec['calendar_id']}")
+    if WEEKDAYS[rec["date"].weekday()] != window.day:
+        raise FixtureError(f"{at}.date: {rec['date']} is not a {window.day}, the window's day")
+    if rec["appointment_type_id"] not in {t.appointment_type_id for t in store.types_served(window)}:
+        raise FixtureError(f"{at}.appointment_type_id: the window does not serve {rec['appointment_type_id']}")
+    fields = {k: v for k, v in rec.items() if k not in ("count", "appointment_id")}
+    made = []
+    for _ in range(rec.get("count", 1)):
+        appointment = Appointment(appointment_id=rec.get("appointment_id") or str(uuid.uuid4()), **fields)
+        store.add_appointment(appointment)
+        made.append(appointment)
+    return made
+
+
 def load_slots(directory: Path = DEFAULT_DIR) -> SlotStore:
     directory = Path(directory)
     store = SlotStore()
     for rec in read_kind(directory, KINDS["appointment_types"]):
         store.add_appointment_type(AppointmentType(**rec))
-    kinds_file = directory / KINDS["branches"].file
-    for index, rec in enumerate(read_kind(directory, KINDS["branches"])):
-        if len(set(rec["appointment_type_ids"])) != len(rec["appointment_type_ids"]):
-            raise FixtureError(f"{kinds_file}: branches[{index}].appointment_type_ids: lists an appointment type twice")
-        for type_id in rec["appointment_type_ids"]:
-            if type_id not in store.appointment_types:
-                raise FixtureError(f"{kinds_file}: branches[{index}].appointment_type_ids: unknown appointment type {type_id}")
-        store.add_branch(Branch(**rec))
-    windows_file = directory / KINDS["calendar_windows"].file
-    for index, rec in enumerate(read_kind(directory, KINDS["calendar_windows"])):
-        at = f"{windows_file}: calendar_windows[{index}]"
-        if rec["branch_id"] not in store.branches:
-            raise FixtureError(f"{at}.branch_id: unknown branch {rec['branch_id']}")
-        type_id = rec.setdefault("appointment_type_id", None)
-        if type_id is not None and type_id not in store.branches[rec["branch_id"]].appointment_type_ids:
-            raise FixtureError(f"{at}.appointment_type_id: branch {rec['branch_id']} does not offer {type_id}")
-        if rec["ai_slots"] > rec["max_slots"]:
-            raise FixtureError(f"{at}.ai_slots: more than max_slots")
-        store.add_window(CalendarWindow(**rec))
-    appts_file = directory / KINDS["appointments"].file
-    for index, rec in enumerate(read_kind(directory, KINDS["appointments"])):
-        at = f"{appts_file}: appointments[{index}]"
-        window = store.windows.get(rec["calendar_id"])
-        if window is None:
-            raise FixtureError(f"{at}.calendar_id: unknown calendar window {rec['calendar_id']}")
-        if WEEKDAYS[rec["date"].weekday()] != window.day:
-            raise FixtureError(f"{at}.date: {rec['date']} is not a {window.day}, the window's day")
-        if rec["appointment_type_id"] not in {t.appointment_type_id for t in store.types_served(window)}:
-            raise FixtureError(f"{at}.appointment_type_id: the window does not serve {rec['appointment_type_id']}")
-        for _ in range(rec.pop("count", 1)):
-            store.add_appointment(Appointment(appointment_id=str(uuid.uuid4()), **rec))
+    for kind, add in (("branches", add_branch), ("calendar_windows", add_window), ("appointments", add_appointments)):
+        where = directory / KINDS[kind].file
+        for index, rec in enumerate(read_kind(directory, KINDS[kind])):
+            add(store, rec, f"{where}: {KINDS[kind].key}[{index}]")
     return store

@@ -1,25 +1,31 @@
 """The request pipeline around Connexion's router and validator, in order:
 
-    body limit (413) → route (404/405) → auth (401) → scope (403) → rate limit (429)
-    → validation (400/415/422) → handler
+    journal → session → body limit (413) → route (404/405) → auth (401) → scope (403)
+    → rate limit (429) → faults and Prefer → validation (400/415/422) → handler
 
 Errors are raised as typed ApiErrors; `app.py` registers the one handler that
 renders them. Keys are never logged, echoed or stored: only the key's label is.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
+import time
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from .errors import (InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType,
-                     ValidationFailed)
+from .clock import isoformat_z
+from .errors import (ApiError, InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType,
+                     ValidationFailed, error_for_status)
+from .journal import BODY_LIMIT, Entry, Journal, clip, masked_headers
 from .spec import Contract
-from .state import State
+from .sessions import Sessions
 
 MAX_BODY_BYTES = 1024 * 1024
 RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
+JOURNAL = "huskyvoice.journal"  # what inner stages tell the journal: operation, key label, session
 
 
 class BodyLimitMiddleware:
@@ -101,8 +107,8 @@ class AuthMiddleware:
     the spec itself. It runs after routing, so it knows the operation.
     """
 
-    def __init__(self, app, state: State, contract: Contract) -> None:
-        self.app, self.state, self.contract = app, state, contract
+    def __init__(self, app, sessions: Sessions, contract: Contract) -> None:
+        self.app, self.sessions, self.contract = app, sessions, contract
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -112,14 +118,16 @@ class AuthMiddleware:
         if operation_id not in self.contract.secured:
             return await self.app(scope, receive, send)
 
+        state = self.sessions.current()
         token = bearer_token(Headers(scope=scope))
-        key = self.state.authenticate(token) if token is not None else None
+        key = state.authenticate(token) if token is not None else None
         if key is None:
             raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="huskyvoice"'})
         needed = self.contract.required_scope.get(operation_id)
         if needed and not key.has_scope(needed):
             raise InsufficientScope(needed)
-        decision = self.state.take_token(key)
+        extensions.get(JOURNAL, {})["key_label"] = key.label
+        decision = state.take_token(key)
         if decision is not None and not decision.allowed:
             raise RateLimited(decision.retry_after, decision.headers())
         extensions.setdefault("connexion_context", {})["caller"] = key
@@ -152,3 +160,142 @@ def _require_content_type(scope) -> None:
     has_body = headers.get("transfer-encoding") or headers.get("content-length", "0") not in ("", "0")
     if has_body:
         raise UnsupportedMediaType("Send the body as application/json, with Content-Type: application/json")
+
+
+class SessionMiddleware:
+    """Bind the request to its X-Mock-Session state (the default state without one)."""
+
+    def __init__(self, app, sessions: Sessions) -> None:
+        self.app, self.sessions = app, sessions
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        name = Headers(scope=scope).get("x-mock-session")
+        token = self.sessions.bind(name)
+        scope.setdefault("extensions", {}).get(JOURNAL, {})["session"] = name
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.sessions.unbind(token)
+
+
+class JournalMiddleware:
+    """Record every documented-API request and its response (Authorization masked)."""
+
+    def __init__(self, app, journal: Journal, sessions: Sessions, prefix: str) -> None:
+        self.app, self.journal, self.sessions, self.prefix = app, journal, sessions, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        note = scope.setdefault("extensions", {})[JOURNAL] = {}
+        started = time.perf_counter()
+        request_body = bytearray()
+        response = {"status": 500, "body": bytearray()}
+
+        async def recording_receive():
+            message = await receive()
+            if message["type"] == "http.request" and len(request_body) < BODY_LIMIT:
+                request_body.extend(message.get("body", b"")[:BODY_LIMIT])
+            return message
+
+        async def recording_send(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(response["body"]) < BODY_LIMIT:
+                response["body"].extend(message.get("body", b"")[:BODY_LIMIT])
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            name = note.get("session")
+            state = self.sessions.default if name is None else self.sessions.get(name)
+            routing = scope["extensions"].get("connexion_routing", {})
+            self.journal.add(Entry(
+                at=isoformat_z(state.clock.now()), session=name, method=scope["method"], path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                operation_id=note.get("operation_id") or routing.get("operation_id"),
+                key_label=note.get("key_label"), request_headers=masked_headers(scope["headers"]),
+                request_body=clip(bytes(request_body)), status=response["status"],
+                response_body=clip(bytes(response["body"])),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3)))
+
+
+class FaultMiddleware:
+    """Faults set through the control API, and Prism's `Prefer: code=…, example=…`."""
+
+    def __init__(self, app, sessions: Sessions, contract: Contract) -> None:
+        self.app, self.sessions, self.contract = app, sessions, contract
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+        if operation_id not in self.contract.secured:
+            return await self.app(scope, receive, send)
+        scope["extensions"].get(JOURNAL, {})["operation_id"] = operation_id
+        latency_ms, fault = self.sessions.current().faults.for_operation(operation_id)
+        if latency_ms:
+            await asyncio.sleep(latency_ms / 1000)
+        if fault is not None:
+            raise canned_error(self.contract, operation_id, fault.status, retry_after=fault.retry_after)
+        prefer = parse_prefer(Headers(scope=scope).get("prefer"))
+        if prefer:
+            return await self._preferred(scope, send, operation_id, prefer)
+        await self.app(scope, receive, send)
+
+    async def _preferred(self, scope, send, operation_id: str, prefer: dict[str, str]):
+        responses = self.contract.operation(operation_id)["responses"]
+        code = prefer.get("code")
+        if code is None:
+            code = next(c for c in responses if c.startswith("2"))
+        if code not in responses:
+            raise ValidationFailed(
+                f"Prefer: code={code} — {operation_id} documents {', '.join(sorted(responses))}; "
+                f"the mock only answers documented statuses", field="Prefer")
+        status = int(code)
+        if status >= 400:
+            raise canned_error(self.contract, operation_id, status)
+        examples = self.contract.response_examples(operation_id, code)
+        name = prefer.get("example") or next(iter(examples), None)
+        if name not in examples:
+            raise ValidationFailed(f"Prefer: example={name} — {operation_id} {code} has examples: "
+                                   f"{', '.join(examples) or 'none'}", field="Prefer")
+        body = json.dumps(examples[name]).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        call_id = (examples[name].get("data") or {}).get("call_id") if isinstance(examples[name], dict) else None
+        if operation_id == "createCall" and call_id:
+            headers.append((b"location", f"{self.contract.base_path}/calls/{call_id}".encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def parse_prefer(value: str | None) -> dict[str, str]:
+    """`Prefer: code=429, example=docs` → {"code": "429", "example": "docs"} (RFC 7240 preferences)."""
+    found = {}
+    for part in (value or "").replace(";", ",").split(","):
+        name, _, val = part.strip().partition("=")
+        if name.strip().lower() in ("code", "example") and val.strip():
+            found[name.strip().lower()] = val.strip().strip('"')
+    return found
+
+
+def canned_error(contract: Contract, operation_id: str, status: int, retry_after: int = 1) -> ApiError:
+    """The documented error body for `status` on this operation (from the spec's example),
+    or the mock's own for a status the operation does not document (a fault)."""
+    example = contract.error_example(operation_id, status)
+    error = error_for_status(status)(example["message"] if example else None)
+    error.status = status
+    if example:
+        error.code = example["code"]
+        error.extra = {k: v for k, v in example.items() if k not in ("code", "message", "field")}
+        error.field = example.get("field")
+    elif status == 500:
+        error.code, error.message = "INTERNAL_ERROR", "Internal error (a fault injected through the mock's control API)"
+    if status in (429, 503):
+        error.headers = {"Retry-After": str(retry_after)}
+    if status == 429:
+        error.message = f"Rate limit exceeded; retry after {retry_after} second(s)"
+    return error

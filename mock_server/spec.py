@@ -24,6 +24,37 @@ class Contract:
     operation_ids: tuple[str, ...]
     path_methods: tuple[tuple[re.Pattern, tuple[str, ...]], ...]
 
+    def operation(self, operation_id: str) -> dict:
+        for item in self.document["paths"].values():
+            for method in METHODS:
+                op = item.get(method)
+                if op is not None and op.get("operationId") == operation_id:
+                    return op
+        raise KeyError(operation_id)
+
+    def _resolve(self, node: dict) -> dict:
+        while isinstance(node, dict) and "$ref" in node:
+            target = self.document
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def response_examples(self, operation_id: str, code: str) -> dict:
+        """name → example value, for an operation's documented response."""
+        response = self._resolve(self.operation(operation_id)["responses"].get(code, {}))
+        media = response.get("content", {}).get("application/json", {})
+        examples = {name: self._resolve(ex).get("value") for name, ex in media.get("examples", {}).items()}
+        if not examples and "example" in media:
+            examples["example"] = media["example"]
+        return examples
+
+    def error_example(self, operation_id: str, status: int) -> dict | None:
+        """The `error` object of the documented example response, if the operation documents `status`."""
+        examples = self.response_examples(operation_id, str(status))
+        body = next(iter(examples.values()), None)
+        return body.get("error") if isinstance(body, dict) else None
+
     def allowed_methods(self, path: str) -> tuple[str, ...] | None:
         """The methods documented for `path` (relative to the base), None if no path matches."""
         for pattern, methods in self.path_methods:

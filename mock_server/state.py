@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from .clock import Clock
-from .fixtures import DEFAULT_DIR, load_keys, load_slots
+from .clock import isoformat_z
+from .faults import Faults
+from .fixtures import DEFAULT_DIR, FixtureError, load_keys, load_slots
 from .store.calls import CallStore, Lifecycle
 from .store.idempotency import IdempotencyStore
 from .store.keys import ApiKey, KeyRing, RateLimitSpec
@@ -43,6 +45,31 @@ class State:
         self.calls = CallStore(s.lifecycle)
         self.idempotency = IdempotencyStore()
         self.rate_limiter = RateLimiter(s.rate_limit)
+        self.faults = Faults()
+
+    def load_fixtures(self, directory: Path) -> None:
+        """Switch to another fixture set; nothing changes if it does not load."""
+        load_keys(directory), load_slots(directory)  # raise FixtureError before anything is replaced
+        self.settings.fixtures = Path(directory)
+        self.reset()
+
+    def export(self) -> dict:
+        from .snapshot import FORMAT, call_record, export_slots
+        now = self.clock.now()
+        return {"format": FORMAT, "clock": {"now": isoformat_z(now), "frozen": self.clock.frozen},
+                **export_slots(self.slots), "calls": [call_record(c) for c in self.calls.all(now)]}
+
+    def import_(self, document: dict) -> None:
+        """Replace slots and calls with an export's; keys, faults and limits stay."""
+        from .snapshot import FORMAT, import_slots, parse_call
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise FixtureError(f"state.format: must be {FORMAT!r}")
+        slots = import_slots(document)
+        calls = CallStore(self.settings.lifecycle)
+        for index, raw in enumerate(document.get("calls", [])):
+            calls.add(parse_call(raw, f"state.calls[{index}]", self.clock.now(), self.settings.lifecycle))
+        self.slots, self.calls = slots, calls
+        self.idempotency = IdempotencyStore()
 
     def authenticate(self, token: str) -> ApiKey | None:
         return self.keys.authenticate(token)

@@ -30,6 +30,7 @@ import pytest
 
 from mock_server.app import create_app
 from mock_server.clock import Clock
+from mock_server.faults import Faults
 from mock_server.state import Settings, State
 from mock_server.store.calls import CallStore
 from mock_server.store.idempotency import IdempotencyStore
@@ -93,7 +94,7 @@ def assert_error(response, status: int, code: str | None = None) -> dict[str, An
 # way reset() does, but from one pristine load: the key ring is read-only, and the
 # slot store is cloned through its own add_* methods. `_RESET_PARTS` pins the list
 # of parts, so a new one in State.reset() fails loudly instead of leaking.
-_RESET_PARTS = {"settings", "clock", "keys", "slots", "calls", "idempotency", "rate_limiter"}
+_RESET_PARTS = {"settings", "clock", "keys", "slots", "calls", "idempotency", "rate_limiter", "faults"}
 
 
 def clone_slots(store: SlotStore) -> SlotStore:
@@ -116,6 +117,7 @@ def _reset(st: State, pristine: State) -> None:
     st.calls = CallStore(st.settings.lifecycle)
     st.idempotency = IdempotencyStore()
     st.rate_limiter = RateLimiter(st.settings.rate_limit)
+    st.faults = Faults()
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +145,9 @@ def clock(_shared_mock) -> Clock:
 def state(_shared_mock, clock) -> State:
     """The mock's State, as fresh as `State()` from the fixtures, with default Settings."""
     _reset(_shared_mock.state, _shared_mock.pristine)
+    for session in _shared_mock.app.sessions_.listing():
+        _shared_mock.app.sessions_.drop(session["name"])
+    _shared_mock.app.journal_.clear()
     return _shared_mock.state
 
 

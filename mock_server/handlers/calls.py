@@ -3,6 +3,7 @@ from __future__ import annotations
 from connexion import request
 
 from ..clock import isoformat_z
+from ..sessions import Sessions
 from ..state import State
 from ..store.calls import Call
 
@@ -26,9 +27,13 @@ def call_body(call: Call) -> dict:
 
 
 class CallsApi:
-    def __init__(self, state: State, base_path: str) -> None:
-        self.state = state
+    def __init__(self, sessions: Sessions, base_path: str) -> None:
+        self.sessions = sessions
         self.base_path = base_path
+
+    @property
+    def state(self) -> State:
+        return self.sessions.current()
 
     async def create_call(self, body: dict, caller):
         # Connexion validates header parameters but does not pass them to handlers.

@@ -1,28 +1,68 @@
-"""The control API (control.yaml): drives the mock; never part of the HuskyVoice API."""
+"""The control API (control.yaml): drives the mock; never part of the HuskyVoice API.
+Everything acts on the state of the request's X-Mock-Session (the default without one)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from ..clock import isoformat_z
-from ..errors import ValidationFailed
+from ..errors import ApiError, NotFound, ValidationFailed
+from ..faults import Fault
+from ..fixtures import FixtureError
+from ..journal import Journal
+from ..sessions import Sessions
+from ..snapshot import add_slot_record, call_record, list_slot_records, parse_call
 from ..state import State
+
+KIND_OF_PATH = {"branches": "branches", "appointment-types": "appointment_types",
+                "calendar-windows": "calendar_windows", "appointments": "appointments"}
+
+
+def fixture_error(exc: FixtureError) -> ApiError:
+    return ValidationFailed(str(exc))
 
 
 class ControlApi:
-    def __init__(self, state: State) -> None:
-        self.state = state
+    def __init__(self, sessions: Sessions, journal: Journal) -> None:
+        self.sessions = sessions
+        self.journal = journal
+
+    @property
+    def state(self) -> State:
+        return self.sessions.current()
 
     def _clock(self) -> dict:
         return {"now": isoformat_z(self.state.clock.now()), "frozen": self.state.clock.frozen}
 
+    # ── health, reset, load, export/import ───────────────────────────────
     async def control_health(self):
-        return {"mock": "huskyvoice", "now": isoformat_z(self.state.clock.now()), "calls": len(self.state.calls)}, 200
+        state = self.state
+        return {"mock": "huskyvoice", "now": isoformat_z(state.clock.now()), "calls": len(state.calls),
+                "session": self.sessions.current_name()}, 200
 
     async def control_reset(self):
         self.state.clock.reset()
         self.state.reset()
         return await self.control_health()
 
+    async def control_load_fixtures(self, body: dict):
+        try:
+            self.state.load_fixtures(Path(body["directory"]))
+        except FixtureError as exc:
+            raise fixture_error(exc) from None
+        return await self.control_health()
+
+    async def control_export_state(self):
+        return self.state.export(), 200
+
+    async def control_import_state(self, body: dict):
+        try:
+            self.state.import_(body)
+        except FixtureError as exc:
+            raise fixture_error(exc) from None
+        return await self.control_health()
+
+    # ── clock ─────────────────────────────────────────────────────────────
     async def control_get_clock(self):
         return self._clock(), 200
 
@@ -37,6 +77,7 @@ class ControlApi:
             clock.freeze()
         elif body.get("frozen") is False:
             clock.unfreeze()
+        self.state.calls.advance_all(clock.now())
         return self._clock(), 200
 
     async def control_advance_clock(self, body: dict):
@@ -44,7 +85,83 @@ class ControlApi:
         moved = self.state.calls.advance_all(now)
         return {**self._clock(), "calls_advanced": moved}, 200
 
+    # ── calls ─────────────────────────────────────────────────────────────
     async def control_transition_call(self, call_id: str, body: dict):
-        calls, now = self.state.calls, self.state.clock.now()
-        call = calls.force(call_id, body["status"], now, body.get("error"))
+        state = self.state
+        call = state.calls.force(call_id, body["status"], state.clock.now(), body.get("error"))
         return {"call_id": call.call_id, "status": call.status, "has_engagement": call.engagement is not None}, 200
+
+    async def control_list_calls(self):
+        return {"data": [call_record(c) for c in self.state.calls.all(self.state.clock.now())]}, 200
+
+    async def control_seed_call(self, body: dict):
+        state = self.state
+        try:
+            call = parse_call(body, "call", state.clock.now(), state.settings.lifecycle)
+        except FixtureError as exc:
+            raise fixture_error(exc) from None
+        state.calls.add(call)
+        return {"data": call_record(call)}, 201
+
+    async def control_remove_call(self, call_id: str):
+        if not self.state.calls.remove(call_id):
+            raise NotFound("Call not found", field="call_id")
+        return {"removed": call_id}, 200
+
+    # ── branches, appointment types, calendar windows, appointments ──────
+    async def control_list_records(self, kind: str):
+        return {"data": list_slot_records(self.state.slots, KIND_OF_PATH[kind])}, 200
+
+    async def control_seed_records(self, kind: str, body):
+        store = self.state.slots
+        items = body if isinstance(body, list) else [body]
+        added = []
+        try:
+            for index, raw in enumerate(items):
+                added += add_slot_record(store, KIND_OF_PATH[kind], raw, f"{kind}[{index}]")
+        except FixtureError as exc:
+            raise fixture_error(exc) from None
+        return {"data": added}, 201
+
+    async def control_remove_record(self, kind: str, record_id: str):
+        store = self.state.slots
+        removed = {
+            "branches": store.remove_branch, "appointment-types": store.remove_appointment_type,
+            "calendar-windows": store.remove_window,
+            "appointments": lambda i: store.appointments.get(i) is not None and (store.remove_appointment(i) or True),
+        }[kind](record_id)
+        if not removed:
+            raise NotFound(f"No such record in {kind}: {record_id}")
+        return {"removed": record_id}, 200
+
+    # ── faults ────────────────────────────────────────────────────────────
+    async def control_list_faults(self):
+        return {"data": self.state.faults.listing()}, 200
+
+    async def control_add_fault(self, body: dict):
+        if body.get("status") is None and not body.get("latency_ms"):
+            raise ValidationFailed("A fault needs a status, a latency_ms, or both")
+        fault = self.state.faults.add(Fault(**body))
+        return {"data": fault.public()}, 201
+
+    async def control_clear_faults(self):
+        return {"cleared": self.state.faults.clear()}, 200
+
+    # ── journal ───────────────────────────────────────────────────────────
+    async def control_read_journal(self, limit: int = 100, method: str | None = None, path_prefix: str | None = None,
+                                   status: int | None = None, operation_id: str | None = None,
+                                   session: str | None = None):
+        return {"data": self.journal.query(limit=limit, method=method, path_prefix=path_prefix, status=status,
+                                           operation_id=operation_id, session=session)}, 200
+
+    async def control_clear_journal(self):
+        return {"cleared": self.journal.clear()}, 200
+
+    # ── sessions ──────────────────────────────────────────────────────────
+    async def control_list_sessions(self):
+        return {"data": self.sessions.listing()}, 200
+
+    async def control_drop_session(self, name: str):
+        if not self.sessions.drop(name):
+            raise NotFound(f"No session named {name}")
+        return {"dropped": name}, 200

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ..clock import isoformat_z
+from ..sessions import Sessions
 from ..state import State
 from ..store.slots import WEEKDAYS, AvailabilitySlot, TrackingRecord, date_range, parse_date
 
@@ -48,8 +49,12 @@ def record_body(record: TrackingRecord) -> dict:
 
 
 class SlotsApi:
-    def __init__(self, state: State) -> None:
-        self.state = state
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+
+    @property
+    def state(self) -> State:
+        return self.sessions.current()
 
     async def get_availability(self, date: str, branch_id: str | None = None, session: str | None = None):
         day = parse_date(date, "date")

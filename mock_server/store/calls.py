@@ -161,6 +161,20 @@ class CallStore:
                 raise ValueError(f"cannot force a call to {status}")
             return call
 
+    def add(self, call: Call) -> Call:
+        """Store a call as given (seeding and import)."""
+        with self._lock:
+            self._calls[call.call_id] = call
+        return call
+
+    def remove(self, call_id: str) -> bool:
+        with self._lock:
+            return self._calls.pop(call_id, None) is not None
+
+    def all(self, now: datetime) -> list[Call]:
+        with self._lock:
+            return [self._advance(call, now) for call in self._calls.values()]
+
     def raw(self, call_id: str) -> Call | None:
         """The stored record as it is, without advancing it (for erasure checks)."""
         with self._lock:

@@ -184,6 +184,43 @@ class SlotStore:
                 if counts[old.appointment_type_id] <= 0:
                     del counts[old.appointment_type_id]
 
+    def remove_window(self, calendar_id: str) -> bool:
+        """A window and everything that hangs from it: its appointments and overrides."""
+        with self._lock:
+            window = self.windows.pop(calendar_id, None)
+            if window is None:
+                return False
+            self._windows_by_day[window.day].remove(window)
+            for appt_id in [a.appointment_id for a in self.appointments.values() if a.calendar_id == calendar_id]:
+                self.remove_appointment(appt_id)
+            for key in [k for k in self._overrides if k[0] == calendar_id]:
+                del self._overrides[key]
+                self._overrides_by_date[key[1]].discard(key)
+            return True
+
+    def remove_branch(self, branch_id: str) -> bool:
+        with self._lock:
+            if any(w.branch_id == branch_id for w in self.windows.values()):
+                raise ValidationFailed(f"Branch {branch_id} still has calendar windows; remove them first")
+            return self.branches.pop(branch_id, None) is not None
+
+    def remove_appointment_type(self, type_id: str) -> bool:
+        with self._lock:
+            if any(type_id in b.appointment_type_ids for b in self.branches.values()) or \
+                    any(w.appointment_type_id == type_id for w in self.windows.values()):
+                raise ValidationFailed(f"Appointment type {type_id} is still offered; remove its branches' use first")
+            return self.appointment_types.pop(type_id, None) is not None
+
+    def overrides(self) -> list[tuple[tuple[str, date, str], Override]]:
+        with self._lock:
+            return list(self._overrides.items())
+
+    def set_override(self, calendar_id: str, day: date, type_id: str, override: Override) -> None:
+        with self._lock:
+            key = (calendar_id, day, type_id)
+            self._overrides[key] = override
+            self._overrides_by_date[day].add(key)
+
     # ── what a window serves ──────────────────────────────────────────────
     def types_served(self, window: CalendarWindow) -> list[AppointmentType]:
         if window.appointment_type_id is not None:

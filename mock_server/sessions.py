@@ -1,0 +1,76 @@
+"""Isolated copies of the state, one per `X-Mock-Session` name, so parallel CI jobs
+can share one mock without seeing each other's data. Each is built from the
+fixtures on first use; idle ones expire."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from contextvars import ContextVar
+
+from .errors import ValidationFailed
+from .state import State
+
+HEADER = "x-mock-session"
+NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_current: ContextVar[str | None] = ContextVar("huskyvoice_session", default=None)
+
+
+class Sessions:
+    def __init__(self, default: State, idle_seconds: float = 1800.0, limit: int = 200, monotonic=time.monotonic) -> None:
+        self.default = default
+        self.idle_seconds, self.limit, self._monotonic = idle_seconds, limit, monotonic
+        self._states: dict[str, State] = {}
+        self._last_used: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def bind(name: str | None):
+        if name is not None and not NAME.fullmatch(name):
+            raise ValidationFailed("X-Mock-Session must be 1-64 letters, digits, '.', '_' or '-'", field="X-Mock-Session")
+        return _current.set(name)
+
+    @staticmethod
+    def unbind(token) -> None:
+        _current.reset(token)
+
+    @staticmethod
+    def current_name() -> str | None:
+        return _current.get()
+
+    def current(self) -> State:
+        name = _current.get()
+        return self.default if name is None else self.get(name)
+
+    def get(self, name: str) -> State:
+        now = self._monotonic()
+        with self._lock:
+            self._expire(now)
+            state = self._states.get(name)
+            if state is None:
+                if len(self._states) >= self.limit:
+                    raise ValidationFailed(f"At most {self.limit} sessions at once; drop one first", field="X-Mock-Session")
+                state = self._states[name] = State(self.default.settings)
+            self._last_used[name] = now
+            return state
+
+    def _expire(self, now: float) -> None:
+        for name in [n for n, used in self._last_used.items() if now - used > self.idle_seconds]:
+            self._states.pop(name, None)
+            self._last_used.pop(name, None)
+
+    def listing(self) -> list[dict]:
+        now = self._monotonic()
+        with self._lock:
+            self._expire(now)
+            return [{"name": name, "calls": len(state.calls), "idle_seconds": round(now - self._last_used[name], 3)}
+                    for name, state in sorted(self._states.items())]
+
+    def drop(self, name: str) -> bool:
+        with self._lock:
+            self._last_used.pop(name, None)
+            return self._states.pop(name, None) is not None
+
+    def all_states(self) -> list[State]:
+        with self._lock:
+            return [self.default, *self._states.values()]
