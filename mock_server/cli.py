@@ -48,9 +48,9 @@ def parser() -> argparse.ArgumentParser:
     default_rl = f"{DEFAULT_RATE_LIMIT.burst}/{DEFAULT_RATE_LIMIT.per_second:g}"
     p.add_argument("--rate-limit", type=rate_limit, default=DEFAULT_RATE_LIMIT, metavar="BURST/PER_SECOND",
                    help=f"default token bucket per API key, or 'off' (default {default_rl})")
-    p.add_argument("--call-start-delay", type=seconds, default=Lifecycle.start_delay, metavar="SECONDS",
+    p.add_argument("--call-start-delay", type=seconds, default=Lifecycle().start_delay, metavar="SECONDS",
                    help="from creation to scheduled_at, when the call starts (default 120)")
-    p.add_argument("--call-duration", type=seconds, default=Lifecycle.duration, metavar="SECONDS",
+    p.add_argument("--call-duration", type=seconds, default=Lifecycle().duration, metavar="SECONDS",
                    help="how long a call runs before it ends (default 180)")
     p.add_argument("--call-outcome", choices=("completed", "failed"), default="completed",
                    help="how calls end (default completed)")

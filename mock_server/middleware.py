@@ -173,8 +173,10 @@ class SessionMiddleware:
             return await self.app(scope, receive, send)
         name = Headers(scope=scope).get("x-mock-session")
         token = self.sessions.bind(name)
-        scope.setdefault("extensions", {}).get(JOURNAL, {})["session"] = name
+        note = scope.setdefault("extensions", {}).get(JOURNAL, {})
+        note["session"] = name
         try:
+            note["clock"] = self.sessions.current().clock  # the journal stamps entries with it
             await self.app(scope, receive, send)
         finally:
             self.sessions.unbind(token)
@@ -211,10 +213,10 @@ class JournalMiddleware:
             await self.app(scope, recording_receive, recording_send)
         finally:
             name = note.get("session")
-            state = self.sessions.default if name is None else self.sessions.get(name)
+            clock = note.get("clock") or self.sessions.default.clock
             routing = scope["extensions"].get("connexion_routing", {})
             self.journal.add(Entry(
-                at=isoformat_z(state.clock.now()), session=name, method=scope["method"], path=scope["path"],
+                at=isoformat_z(clock.now()), session=name, method=scope["method"], path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"),
                 operation_id=note.get("operation_id") or routing.get("operation_id"),
                 key_label=note.get("key_label"), request_headers=masked_headers(scope["headers"]),

@@ -3,6 +3,7 @@ can share one mock without seeing each other's data. Each is built from the
 fixtures on first use; idle ones expire."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -50,7 +51,8 @@ class Sessions:
             if state is None:
                 if len(self._states) >= self.limit:
                     raise ValidationFailed(f"At most {self.limit} sessions at once; drop one first", field="X-Mock-Session")
-                state = self._states[name] = State(self.default.settings)
+                # Its own Settings: loading another fixture set in one session must not reach the others.
+                state = self._states[name] = State(dataclasses.replace(self.default.settings))
             self._last_used[name] = now
             return state
 

@@ -62,6 +62,16 @@ def parse_call(raw: Any, at: str, now: datetime, defaults) -> Call:
     for name in ("agent_id", "contact_number"):
         if not isinstance(raw.get(name), str) or not raw.get(name):
             raise FixtureError(f"{at}.{name}: missing or not a string")
+    info = raw.get("additional_info")
+    if info is not None and not isinstance(info, dict):
+        raise FixtureError(f"{at}.additional_info: must be an object")
+    error = raw.get("error")
+    if error is not None and not (isinstance(error, dict) and isinstance(error.get("code"), str)
+                                  and isinstance(error.get("message"), str)):
+        raise FixtureError(f"{at}.error: must be null or {{\"code\": string, \"message\": string}}")
+    for name in ("contact_name", "contact_email"):
+        if raw.get(name) is not None and not isinstance(raw[name], str):
+            raise FixtureError(f"{at}.{name}: must be a string or null")
     status = raw.get("status", "scheduled")
     if status not in CALL_STATUSES:
         raise FixtureError(f"{at}.status: must be one of {', '.join(CALL_STATUSES)}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -50,7 +50,7 @@ class State:
     def load_fixtures(self, directory: Path) -> None:
         """Switch to another fixture set; nothing changes if it does not load."""
         load_keys(directory), load_slots(directory)  # raise FixtureError before anything is replaced
-        self.settings.fixtures = Path(directory)
+        self.settings = replace(self.settings, fixtures=Path(directory))
         self.reset()
 
     def export(self) -> dict:

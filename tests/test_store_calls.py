@@ -62,7 +62,12 @@ def strings_in(obj, seen=None):
     seen.add(id(obj))
     if isinstance(obj, str):
         yield obj
-    elif isinstance(obj, (bytes, int, float, datetime, date, timedelta, type(None))):
+    elif isinstance(obj, bytes):
+        # Stored JSON (the replayed response) counts as text; a raw digest is not text.
+        text = obj.decode("utf-8", "replace")
+        if "\ufffd" not in text:
+            yield text
+    elif isinstance(obj, (int, float, datetime, date, timedelta, type(None))):
         return
     elif isinstance(obj, dict):
         for key, value in obj.items():
@@ -71,8 +76,14 @@ def strings_in(obj, seen=None):
     elif isinstance(obj, (list, tuple, set, frozenset)):
         for value in obj:
             yield from strings_in(value, seen)
-    elif hasattr(obj, "__dict__"):
-        yield from strings_in(vars(obj), seen)
+    elif hasattr(obj, "__dict__") or hasattr(type(obj), "__slots__"):
+        # dataclasses with slots=True have no __dict__: walk their slots too
+        slots = [name for cls in type(obj).__mro__ for name in getattr(cls, "__slots__", ())]
+        attrs = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+        attrs.update({name: getattr(obj, name) for name in slots if hasattr(obj, name)})
+        # Walk the values, not the temporary dict: its id() may be a freed one already in `seen`.
+        for value in attrs.values():
+            yield from strings_in(value, seen)
 
 
 def in_state(state: str, clock: Clock):

@@ -11,7 +11,7 @@ from ..faults import Fault
 from ..fixtures import FixtureError
 from ..journal import Journal
 from ..sessions import Sessions
-from ..snapshot import add_slot_record, call_record, list_slot_records, parse_call
+from ..snapshot import add_slot_record, call_record, export_slots, import_slots, list_slot_records, parse_call
 from ..state import State
 
 KIND_OF_PATH = {"branches": "branches", "appointment-types": "appointment_types",
@@ -113,14 +113,17 @@ class ControlApi:
         return {"data": list_slot_records(self.state.slots, KIND_OF_PATH[kind])}, 200
 
     async def control_seed_records(self, kind: str, body):
-        store = self.state.slots
+        state = self.state
         items = body if isinstance(body, list) else [body]
+        # All or nothing: the records go into a copy, which replaces the store only if all of them load.
+        trial = import_slots(export_slots(state.slots))
         added = []
         try:
             for index, raw in enumerate(items):
-                added += add_slot_record(store, KIND_OF_PATH[kind], raw, f"{kind}[{index}]")
+                added += add_slot_record(trial, KIND_OF_PATH[kind], raw, f"{kind}[{index}]")
         except FixtureError as exc:
             raise fixture_error(exc) from None
+        state.slots = trial
         return {"data": added}, 201
 
     async def control_remove_record(self, kind: str, record_id: str):

@@ -17,7 +17,7 @@ CANCELLABLE = frozenset({"pending", "scheduled"})
 ENDED = frozenset({"completed", "failed", "cancelled"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """How the mock plays a call out on its clock."""
     start_delay: timedelta = timedelta(minutes=2)  # the docs' example: created 03:00, scheduled 03:02
@@ -27,14 +27,14 @@ class Lifecycle:
         "code": "NO_ANSWER", "message": "The contact did not answer"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Engagement:
     """What a finished conversation leaves behind: all of it is end-customer PII."""
     transcript: list[dict[str, str]]
     recording: dict[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     call_id: str
     status: str

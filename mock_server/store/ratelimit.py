@@ -9,13 +9,13 @@ from datetime import datetime
 from .keys import RateLimitSpec
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     tokens: float
     updated: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
     limit: int
