@@ -101,10 +101,11 @@ def pytest_runtest_makereport(item, call):
     lines.append(f"Reproduce with: SEED={item.config.huskyvoice_seed} pytest contract_tests --target "
                  f"{_target(item.config).base_url} -k '{item.name}'")
     text = "\n".join(lines)
+    # Both: the longrepr section shows in the terminal and JUnit, but plugins that
+    # rewrite longrepr (Schemathesis does) drop it, and report.sections survives them.
     if hasattr(report.longrepr, "addsection"):
         report.longrepr.addsection("HuskyVoice contract", text)
-    else:
-        report.sections.append(("HuskyVoice contract", text))
+    report.sections.append(("HuskyVoice contract", text))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -100,6 +100,17 @@ def test_tracking_fill_counts_add_up_to_the_availability_fill_count(api, target,
         assert sum(r["filled_slots"] for r in mine) == slot["filled_slots"]
 
 
+@pytest.mark.clause("AVAIL-OPEN-WINDOWS")
+@pytest.mark.mock_only
+@given(day=dates)
+def test_availability_lists_exactly_the_windows_with_an_open_record_that_date(api, target, day):
+    """'Returns all open calendar windows': a window is open on a date while one of its records is OPEN (D-closed-record-closes-window)."""
+    key = need_key(target, "slots:read")
+    open_windows = {r["calendar_id"] for r in read_tracking(api, key, day) if r["status"] == "OPEN"}
+    listed = {s["calendar_id"] for s in read_availability(api, key, day)}
+    assert listed == open_windows
+
+
 @pytest.mark.clause("AVAIL-EXAMPLE", "AVAIL-FILLED")
 @pytest.mark.mock_only
 def test_docs_availability_request_returns_the_docs_slot(api, target):
