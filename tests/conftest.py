@@ -39,7 +39,10 @@ from mock_server.store.slots import SlotStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
-DOCS_DIR = Path("/work/shared/api-docs")
+# The HuskyVoice docs: shared/ sits beside the checkout (in CI too).
+DOCS_DIR = next((p for p in (Path(__file__).resolve().parent.parent.parent / "shared" / "api-docs",
+                             Path("/work/shared/api-docs")) if p.is_dir()),
+                Path(__file__).resolve().parent.parent.parent / "shared" / "api-docs")
 
 # A Monday morning, before any fixture appointment date; tz-aware.
 FIXED = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
