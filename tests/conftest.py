@@ -36,6 +36,7 @@ from mock_server.store.calls import CallStore
 from mock_server.store.idempotency import IdempotencyStore
 from mock_server.store.ratelimit import RateLimiter
 from mock_server.store.slots import SlotStore
+from contract_tests.run import stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
@@ -237,12 +238,7 @@ def running_mock(*extra_args: str, timeout: float = 30.0) -> Iterator[str]:
                 time.sleep(0.05)  # polling a subprocess, not waiting for mock time
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

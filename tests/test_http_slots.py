@@ -16,42 +16,7 @@ GENERAL_CHECKUP = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
 DOCS_TRACKING_ID = f"{CALENDAR_ID}||2026-06-15||{GENERAL_CHECKUP}"
 TIMESTAMPS = {"created_at", "updated_at"}
 
-# "Get Availability" — Response 200 OK (date=2026-06-15&session=Morning), copied from the docs.
-DOCS_AVAILABILITY_SLOT = {
-    "slot_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15",
-    "calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
-    "branch_id": "branch_uuid_here",
-    "day": "monday",
-    "session": "Morning",
-    "batch": "MA",
-    "start_time": "09:00",
-    "end_time": "11:00",
-    "appointment_type": None,
-    "max_slots": 20,
-    "ai_slots": 10,
-    "filled_slots": 3,
-    "available_slots": 7,
-    "status": "OPEN",
-    "created_at": "2026-05-01T10:00:00.000Z",
-    "updated_at": "2026-05-01T10:00:00.000Z",
-}
-# "Get Schedule Tracking" — Response 200 OK (date_from=2026-06-15&date_to=2026-06-21), copied from the docs.
-DOCS_TRACKING_RECORD = {
-    "slot_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15||f47ac10b-58cc-4372-a567-0e02b2c3d479",
-    "calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
-    "appointment_type_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
-    "appointment_type_name": "General Checkup",
-    "date": "2026-06-15",
-    "day_of_week": "monday",
-    "session": "Morning",
-    "batch": "MA",
-    "start_time": "09:00",
-    "end_time": "11:00",
-    "max_slots": 20,
-    "filled_slots": 3,
-    "available_slots": 17,
-    "status": "OPEN",
-}
+from docs_examples import DOCS_AVAILABILITY_SLOT, DOCS_TRACKING_RECORD  # noqa: E402
 
 
 def availability(client, **params):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from docs_examples import DOCS_AVAILABILITY_SLOT, DOCS_TRACKING_RECORD
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
@@ -284,43 +285,11 @@ DOCS_BODIES = {
     "availability 200": ("AvailabilityResponse", {
         "success": True,
         "date": "2026-06-15",
-        "slots": [{
-            "slot_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15",
-            "calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
-            "branch_id": "branch_uuid_here",
-            "day": "monday",
-            "session": "Morning",
-            "batch": "MA",
-            "start_time": "09:00",
-            "end_time": "11:00",
-            "appointment_type": None,
-            "max_slots": 20,
-            "ai_slots": 10,
-            "filled_slots": 3,
-            "available_slots": 7,
-            "status": "OPEN",
-            "created_at": "2026-05-01T10:00:00.000Z",
-            "updated_at": "2026-05-01T10:00:00.000Z",
-        }],
+        "slots": [DOCS_AVAILABILITY_SLOT],
     }),
     "tracking 200": ("ScheduleTrackingResponse", {
         "success": True,
-        "data": [{
-            "slot_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890||2026-06-15||f47ac10b-58cc-4372-a567-0e02b2c3d479",
-            "calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
-            "appointment_type_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
-            "appointment_type_name": "General Checkup",
-            "date": "2026-06-15",
-            "day_of_week": "monday",
-            "session": "Morning",
-            "batch": "MA",
-            "start_time": "09:00",
-            "end_time": "11:00",
-            "max_slots": 20,
-            "filled_slots": 3,
-            "available_slots": 17,
-            "status": "OPEN",
-        }],
+        "data": [DOCS_TRACKING_RECORD],
     }),
     "patch request": ("TrackingRecordPatch", {"status": "CLOSED"}),
     "regenerate request": ("RegenerateRequest", {"date_from": "2026-06-15", "date_to": "2026-06-30"}),

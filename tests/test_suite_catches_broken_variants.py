@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:  # `tests` is not an installed package; `pytest` a
 from contract_tests.clauses import catalogue, enforcing_tests
 from tests.broken.serve import UNPATCHED
 from tests.broken.variants import VARIANTS, Variant
+from contract_tests.run import stop  # noqa: E402
 
 SEED = "20260615"
 WORKERS = max(1, int(os.environ.get("BROKEN_VARIANT_WORKERS", "2")))
@@ -127,12 +128,7 @@ def serving(name: str, log_path: Path) -> Iterator[str]:
                 time.sleep(0.05)  # polling a subprocess that is starting
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def run_suite(name: str, clauses: list[str]) -> SuiteRun:
