@@ -8,7 +8,7 @@ PORT   ?= 4010
 TARGET ?=
 PROFILE ?= fast
 
-.PHONY: mock test unit contract lint clauses fuzz clean
+.PHONY: mock test unit contract lint clauses fuzz bench clean
 FUZZ_EXAMPLES ?= 1000
 
 $(STAMP): pyproject.toml
@@ -44,6 +44,12 @@ clauses: $(STAMP)
 ## A long Schemathesis campaign against a fresh mock (all phases and checks); prints the request count.
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m contract_tests.fuzz
+
+## Benchmarks (figures printed, never asserted): ours vs Prism under wrk, slots at scale, memory.
+bench: $(STAMP)
+	$(BIN)/python bench/prism_compare.py
+	$(BIN)/python bench/slots_scale.py
+	$(BIN)/python bench/memory.py
 
 ## Validate the spec and lint it with Redocly's recommended rules.
 lint: $(STAMP)
