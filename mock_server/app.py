@@ -1,6 +1,7 @@
 """Builds the mock: a Connexion AsyncApp driven by openapi.yaml, with the store behind it."""
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from pathlib import Path
@@ -69,7 +70,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     middlewares = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
     app = connexion.AsyncApp(__name__, middlewares=middlewares)
     app.add_api(
-        spec_path,
+        copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
         resolver=_resolver(apis, contract.required_scope),
         strict_validation=True,
         validate_responses=validate_responses,
@@ -77,7 +78,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     )
     if control:
         control_contract = spec_module.load(CONTROL_SPEC)
-        app.add_api(CONTROL_SPEC, base_path=CONTROL_PREFIX, name="control",
+        app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
                      resolver=_resolver([ControlApi(sessions, journal)], control_contract.operation_ids),
                      strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
         if control_token:

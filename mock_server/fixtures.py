@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import yaml
 
+from .spec import SafeLoader
 from .store.keys import KeyRing, RateLimitSpec
 from .store.slots import (ISO_DATE, SESSIONS, WEEKDAYS, Appointment, AppointmentType, Branch,
                           CalendarWindow, SlotStore)
@@ -148,7 +149,7 @@ def read_kind(directory: Path, kind: Kind) -> list[dict[str, Any]]:
     path = directory / kind.file
     where = str(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except FileNotFoundError:
         raise FixtureError(f"{where}: file not found") from None
     except yaml.YAMLError as exc:

@@ -10,6 +10,9 @@ from urllib.parse import urlparse
 
 import yaml
 
+# libyaml's loader parses the spec ~10× faster than the pure-Python one (start-up time).
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -65,7 +68,7 @@ class Contract:
 
 @lru_cache(maxsize=4)
 def load(path: Path = SPEC_PATH) -> Contract:
-    document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    document = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=SafeLoader)
     base_path = urlparse(document["servers"][0]["url"]).path.rstrip("/")
     default_security = document.get("security", [])
     scopes, secured, takes_body, path_methods, operation_ids = {}, set(), set(), [], []
