@@ -20,6 +20,7 @@ them under `/v1`. Both get `Authorization: Bearer YOUR_API_KEY`."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import json
 import os
 import platform
@@ -445,6 +446,9 @@ def main() -> int:
     mock_dir = args.mock_dir.resolve()
     if args.startup_split:
         return startup_split(mock_dir, max(args.startup_trials, 3))
+    if shutil.which("wrk") is None:
+        print("prism_compare: wrk is not installed; install it with `apt-get install wrk` (Debian)", file=sys.stderr)
+        return 2
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     conns = [int(c) for c in args.connections.split(",") if c.strip()]
     if unknown := [r for r in rows if r not in ROWS]:
