@@ -64,6 +64,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     journal = Journal()
     contract = spec_module.load(spec_path)
     apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
+    contracts = [contract]
 
     # Authentication and scopes are ours (AuthMiddleware): Connexion's security
     # middleware checks no scopes for an http/bearer scheme.
@@ -78,6 +79,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     )
     if control:
         control_contract = spec_module.load(CONTROL_SPEC)
+        contracts.append(control_contract)
         app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
                      resolver=_resolver([ControlApi(sessions, journal)], control_contract.operation_ids),
                      strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
@@ -108,8 +110,11 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
         path = request.url.path
-        relative = path[len(contract.base_path):] if path.startswith(contract.base_path) else None
-        allowed = contract.allowed_methods(relative) if relative is not None else None
+        allowed = None
+        for known in contracts:  # the documented API and, when served, the control API
+            if path.startswith(known.base_path + "/"):
+                allowed = known.allowed_methods(path[len(known.base_path):])
+                break
         if exc.status_code == 405 or (exc.status_code == 404 and allowed and request.method not in allowed):
             # Connexion answers HEAD on a documented path with 404 and lists HEAD in
             # Allow; the documented methods are what the spec says.

@@ -34,7 +34,7 @@ class Clock:
 
     def freeze(self, at: datetime | None = None) -> datetime:
         with self._lock:
-            self._frozen_at = _aware(at) if at is not None else self.now()
+            self._frozen_at = _in_range(_aware(at)) if at is not None else self.now()
             return self._frozen_at
 
     def unfreeze(self) -> datetime:
@@ -46,7 +46,7 @@ class Clock:
 
     def set(self, at: datetime) -> datetime:
         with self._lock:
-            at = _aware(at)
+            at = _in_range(_aware(at))
             if self._frozen_at is not None:
                 self._frozen_at = at
             else:
@@ -57,6 +57,10 @@ class Clock:
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward")
         with self._lock:
+            try:
+                _in_range(self.now() + delta)
+            except OverflowError:
+                raise ValueError(f"the mock clock keeps before {LATEST.date()}") from None
             if self._frozen_at is not None:
                 self._frozen_at += delta
             else:
@@ -69,6 +73,18 @@ class Clock:
             self._frozen_at = None
 
 
+# A year of headroom below datetime.max: calls are scheduled after `now`, and a
+# running clock keeps moving, so an instant at the very edge would overflow later.
+LATEST = datetime(9998, 12, 31, tzinfo=timezone.utc)
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+
+
+def _in_range(at: datetime) -> datetime:
+    if not EARLIEST <= at <= LATEST:
+        raise ValueError(f"the mock clock keeps between {EARLIEST.date()} and {LATEST.date()}")
+    return at
+
+
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
@@ -76,4 +92,6 @@ def _aware(at: datetime) -> datetime:
 def isoformat_z(at: datetime) -> str:
     """`2024-01-27T03:00:00.000Z`, the timestamp form the docs print."""
     at = at.astimezone(timezone.utc)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    # Not strftime("%Y"): on Linux it does not pad years below 1000 to four digits.
+    return (f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}."
+            f"{at.microsecond // 1000:03d}Z")

@@ -911,3 +911,38 @@ def test_swagger_ui_is_served_for_both_apis(client):
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
         assert "swagger" in response.text.lower()
+
+
+# ── found by fuzzing control.yaml with Schemathesis ─────────────────────────
+def test_clock_before_year_1000_is_written_with_four_digit_years(client):
+    """'Set or freeze the mock clock': the answer is a valid date-time even for year 817."""
+    response = client.put("/_mock/clock", json={"now": "0817-04-21T08:13:12.5Z", "frozen": True})
+    assert response.status_code == 200, response.text
+    assert response.json()["now"] == "0817-04-21T08:13:12.500Z"
+
+
+@pytest.mark.parametrize("request_", [
+    ("PUT", "/_mock/clock", {"now": "9999-12-31T23:59:59Z"}),
+    ("POST", "/_mock/clock/advance", {"seconds": 315360000}),
+])
+def test_moving_the_clock_past_its_range_is_400_and_the_clock_still_works(client, request_):
+    """'Advance the mock clock': a time the clock cannot hold is refused, not a crash that breaks later requests."""
+    client.put("/_mock/clock", json={"now": "9990-01-01T00:00:00Z", "frozen": True})
+    method, path, body = request_
+    response = client.request(method, path, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert client.get("/_mock/clock").json()["now"] == "9990-01-01T00:00:00.000Z"
+    assert client.get("/v1/appointment-slots/availability", params={"date": "2026-06-15"},
+                      headers=auth_header()).status_code == 200
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("TRACE", "/_mock/calls", "GET, POST"), ("PATCH", "/_mock/calls/x", "DELETE"),
+    ("DELETE", "/_mock/clock", "GET, PUT")])
+def test_undocumented_method_on_a_control_path_is_405_with_its_allow_header(client, method, path, allow):
+    """Every error is the JSON envelope: an undocumented method on a control path is 405, not a plain 500."""
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"

@@ -70,9 +70,13 @@ class ControlApi:
         clock = self.state.clock
         if "now" in body:
             try:
-                clock.set(datetime.fromisoformat(body["now"].replace("Z", "+00:00")))
+                at = datetime.fromisoformat(body["now"].replace("Z", "+00:00"))
             except ValueError:
                 raise ValidationFailed("now must be an ISO 8601 timestamp", field="now") from None
+            try:
+                clock.set(at)
+            except ValueError as exc:
+                raise ValidationFailed(str(exc), field="now") from None
         if body.get("frozen") is True:
             clock.freeze()
         elif body.get("frozen") is False:
@@ -81,7 +85,10 @@ class ControlApi:
         return self._clock(), 200
 
     async def control_advance_clock(self, body: dict):
-        now = self.state.clock.advance(timedelta(seconds=body["seconds"]))
+        try:
+            now = self.state.clock.advance(timedelta(seconds=body["seconds"]))
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="seconds") from None
         moved = self.state.calls.advance_all(now)
         return {**self._clock(), "calls_advanced": moved}, 200
 
