@@ -1,4 +1,4 @@
-"""The records the HuskyVoice docs print, in one place for every test that compares with them."""
+"""The records the HuskyVoice docs print, and a $ref resolver for the spec, shared by the tests."""
 
 # Copied from availability-and-schedule-tracking.txt: "Get Availability" and "Get Schedule Tracking"
 # Response 200 OK, and "Regenerate Schedule Tracking" Response 200 OK.
@@ -37,3 +37,13 @@ DOCS_TRACKING_RECORD = {
     "status": "OPEN",
 }
 DOCS_REGENERATE_RESULT = {"success": True, "processed": 16, "skipped": 0, "errors": 0, "upserted": 16}
+
+
+def resolve(node, spec):
+    """Follow local $refs in `spec` until `node` is no longer one."""
+    while isinstance(node, dict) and "$ref" in node:
+        target = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node

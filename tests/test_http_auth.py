@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import SPEC_PATH, assert_error, auth_header
+from docs_examples import resolve as resolve_in
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 BASE = "/v1"
@@ -25,12 +26,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def resolve(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+    return resolve_in(node, SPEC)
 
 
 def example_of(node: dict) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from docs_examples import DOCS_AVAILABILITY_SLOT, DOCS_TRACKING_RECORD
+from docs_examples import resolve as resolve_in
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
@@ -33,12 +34,7 @@ SCOPES = {"calls:create", "calls:read", "calls:cancel", "calls:delete",
 
 
 def resolve(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
+    return resolve_in(node, SPEC)
 
 
 def inline(node: Any) -> Any:
