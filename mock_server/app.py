@@ -4,18 +4,23 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 
-import connexion
 from connexion.exceptions import ExtraParameterProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 
 from . import spec as spec_module
+from .connexion_tuning import MockApp, PrecompiledValidationMiddleware, SwaggerUIAside, trusting_specs
 from .envelope import JSON, error_bytes, error_headers
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, ValidationFailed, error_for_status
 from .handlers.calls import CallsApi
@@ -54,9 +59,38 @@ def _resolver(apis: list, operation_ids) -> Resolver:
     return Resolver(function_resolver=handlers.__getitem__)
 
 
+def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contract,
+           control_token: str | None) -> list:
+    """Connexion's default middleware stack, three of its layers swapped, ours inserted."""
+    swapped = {
+        # Authentication and scopes are ours (AuthMiddleware): Connexion's security
+        # middleware checks no scopes for an http/bearer scheme.
+        SecurityMiddleware: None,
+        SwaggerUIMiddleware: SwaggerUIAside,
+        RequestValidationMiddleware: PrecompiledValidationMiddleware,
+    }
+    ours_before = {
+        # Outside the exception middleware, so it records the rendered error responses too.
+        ExceptionMiddleware: [partial(JournalMiddleware, journal=journal, sessions=sessions, prefix=contract.base_path)],
+        RoutingMiddleware: [
+            *([partial(ControlTokenMiddleware, prefix=CONTROL_PREFIX, token=control_token)] if control_token else []),
+            partial(SessionMiddleware, sessions=sessions),
+            BodyLimitMiddleware,
+        ],
+        RequestValidationMiddleware: [partial(AuthMiddleware, sessions=sessions, contract=contract),
+                                      partial(FaultMiddleware, sessions=sessions, contract=contract)],
+    }
+    stack = []
+    for middleware in ConnexionMiddleware.default_middlewares:
+        stack += ours_before.get(middleware, [])
+        if swapped.get(middleware, middleware) is not None:
+            stack.append(swapped.get(middleware, middleware))
+    return stack
+
+
 def create_app(state: State | None = None, *, validate_responses: bool = False,
                spec_path=spec_module.SPEC_PATH, control: bool = True,
-               control_token: str | None = None) -> connexion.AsyncApp:
+               control_token: str | None = None) -> MockApp:
     """The mock. `control` serves the control API under /_mock (the CLI turns it on
     only on loopback, or with a token)."""
     state = state or State()
@@ -66,35 +100,25 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
     contracts = [contract]
 
-    # Authentication and scopes are ours (AuthMiddleware): Connexion's security
-    # middleware checks no scopes for an http/bearer scheme.
-    middlewares = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
-    app = connexion.AsyncApp(__name__, middlewares=middlewares)
-    app.add_api(
-        copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
-        resolver=_resolver(apis, contract.required_scope),
-        strict_validation=True,
-        validate_responses=validate_responses,
-        validator_map=VALIDATORS,
-    )
+    app = MockApp(__name__, middlewares=_stack(sessions=sessions, journal=journal, contract=contract,
+                                               control_token=control_token if control else None))
+    # The bundled specs are validated by `make lint` and tests/test_spec.py, not at every start.
+    trust = trusting_specs() if Path(spec_path).resolve() == spec_module.SPEC_PATH.resolve() else nullcontext()
+    with trust:
+        app.add_api(
+            copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
+            resolver=_resolver(apis, contract.required_scope),
+            strict_validation=True,
+            validate_responses=validate_responses,
+            validator_map=VALIDATORS,
+        )
     if control:
         control_contract = spec_module.load(CONTROL_SPEC)
         contracts.append(control_contract)
-        app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
-                     resolver=_resolver([ControlApi(sessions, journal)], control_contract.operation_ids),
-                     strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
-        if control_token:
-            app.add_middleware(ControlTokenMiddleware, position=MiddlewarePosition.BEFORE_ROUTING,
-                               prefix=CONTROL_PREFIX, token=control_token)
-    # Outside the exception middleware, so it records the rendered error responses too.
-    app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
-                       journal=journal, sessions=sessions, prefix=contract.base_path)
-    app.add_middleware(SessionMiddleware, position=MiddlewarePosition.BEFORE_ROUTING, sessions=sessions)
-    app.add_middleware(BodyLimitMiddleware, position=MiddlewarePosition.BEFORE_ROUTING)
-    app.add_middleware(AuthMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION,
-                       sessions=sessions, contract=contract)
-    app.add_middleware(FaultMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION,
-                       sessions=sessions, contract=contract)
+        with trusting_specs():
+            app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
+                        resolver=_resolver([ControlApi(sessions, journal)], control_contract.operation_ids),
+                        strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
 
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return render(exc, request)

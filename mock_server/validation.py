@@ -3,13 +3,16 @@ that names the field, and the status a schema's `x-pattern-error` asks for (the
 docs make a malformed phone number 422, not 400)."""
 from __future__ import annotations
 
+import functools
 import json
 import math
 import typing as t
 
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from connexion.datastructures import MediaTypeDict
-from jsonschema import ValidationError
+from connexion.utils import is_nullable, is_null
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from connexion.validators.json import Draft4RequestValidator
+from jsonschema import Draft4Validator, ValidationError
 
 from .errors import ApiError, ValidationFailed
 
@@ -65,6 +68,10 @@ def _finite_float(text: str) -> float:
 
 
 class BodyValidator(JSONRequestBodyValidator):
+    @functools.cached_property
+    def _validator(self):  # Connexion's is a property that builds a new validator per access
+        return Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
     async def _parse(self, stream, scope) -> t.Any:
         raw = b"".join([message async for message in stream])
         try:
@@ -93,13 +100,22 @@ class BodyValidator(JSONRequestBodyValidator):
 
 
 class ParametersValidator(ParameterValidator):
-    @staticmethod
-    def _check(kind: str, value, param) -> ApiError | None:
+    """Connexion's parameter checks, with one jsonschema validator per parameter built
+    here (Connexion deep-copies the parameter and builds a validator on every request)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._validators = {id(p): Draft4Validator(p.get("schema", p), format_checker=Draft4Validator.FORMAT_CHECKER)
+                            for params in self.parameters.values() for p in params}
+
+    def _check(self, kind: str, value, param) -> ApiError | None:
         name = param["name"]
         if value is None:
             return ValidationFailed(f"{name} is a required {kind} parameter", field=name) if param.get("required") else None
-        error = ParameterValidator.validate_parameter(kind, value, param)
-        return ValidationFailed(f"{kind} parameter {name} is invalid: {error.splitlines()[0]}", field=name) if error else None
+        if is_nullable(param) and is_null(value):
+            return None
+        error = next(self._validators[id(param)].iter_errors(value), None)
+        return ValidationFailed(f"{kind} parameter {name} is invalid: {error.message}", field=name) if error else None
 
     def validate_request(self, request):
         if self.strict_validation:
