@@ -91,7 +91,8 @@ def _aware(at: datetime) -> datetime:
 
 def isoformat_z(at: datetime) -> str:
     """`2024-01-27T03:00:00.000Z`, the timestamp form the docs print."""
-    at = at.astimezone(timezone.utc)
-    # Not strftime("%Y"): on Linux it does not pad years below 1000 to four digits.
-    return (f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}."
-            f"{at.microsecond // 1000:03d}Z")
+    if at.tzinfo is not timezone.utc:
+        at = at.astimezone(timezone.utc)
+    # isoformat pads the year to four digits (strftime("%Y") does not, on Linux, below 1000)
+    # and truncates to milliseconds; "+00:00" is the six characters cut.
+    return at.isoformat(timespec="milliseconds")[:-6] + "Z"

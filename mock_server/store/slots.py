@@ -70,7 +70,10 @@ class Override:
     max_slots: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Computed views, built afresh on every read (nothing to protect by freezing them), and
+# built by the thousand per schedule-tracking request: a frozen dataclass's __init__
+# costs four times as much.
+@dataclass(slots=True)
 class TrackingRecord:
     window: CalendarWindow
     day: date
@@ -88,7 +91,7 @@ class TrackingRecord:
         return max(0, self.max_slots - self.filled_slots)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AvailabilitySlot:
     window: CalendarWindow
     day: date
@@ -146,6 +149,7 @@ class SlotStore:
         self.appointment_types: dict[str, AppointmentType] = {}
         self.windows: dict[str, CalendarWindow] = {}
         self._windows_by_day: dict[str, list[CalendarWindow]] = defaultdict(list)
+        self._tracking_order: dict[str, list[CalendarWindow]] = {}  # per weekday; dropped when windows change
         self.appointments: dict[str, Appointment] = {}
         self._filled: dict[tuple[str, date], Counter] = defaultdict(Counter)  # confirmed, by type
         self._overrides: dict[tuple[str, date, str], Override] = {}
@@ -165,8 +169,10 @@ class SlotStore:
             old = self.windows.get(window.calendar_id)
             if old is not None:
                 self._windows_by_day[old.day].remove(old)
+                self._tracking_order.pop(old.day, None)
             self.windows[window.calendar_id] = window
             self._windows_by_day[window.day].append(window)
+            self._tracking_order.pop(window.day, None)
 
     def add_appointment(self, appt: Appointment) -> None:
         with self._lock:
@@ -191,6 +197,7 @@ class SlotStore:
             if window is None:
                 return False
             self._windows_by_day[window.day].remove(window)
+            self._tracking_order.pop(window.day, None)
             for appt_id in [a.appointment_id for a in self.appointments.values() if a.calendar_id == calendar_id]:
                 self.remove_appointment(appt_id)
             for key in [k for k in self._overrides if k[0] == calendar_id]:
@@ -275,15 +282,20 @@ class SlotStore:
         with self._lock:
             out = []
             for day in days:
-                windows = sorted(self._windows_by_day.get(WEEKDAYS[day.weekday()], ()),
-                                 key=lambda w: (w.start_time, w.branch_id, w.calendar_id))
-                for window in windows:
+                for window in self._in_tracking_order(WEEKDAYS[day.weekday()]):
                     if not self._matches(window, branch_id, session):
                         continue
                     for record in self._records(window, day):
                         if appointment_type_id is None or record.appointment_type.appointment_type_id == appointment_type_id:
                             out.append(record)
             return iter(out)
+
+    def _in_tracking_order(self, weekday: str) -> list[CalendarWindow]:
+        windows = self._tracking_order.get(weekday)
+        if windows is None:
+            windows = self._tracking_order[weekday] = sorted(
+                self._windows_by_day.get(weekday, ()), key=lambda w: (w.start_time, w.branch_id, w.calendar_id))
+        return windows
 
     # ── the documented writes ─────────────────────────────────────────────
     def record(self, slot_id: str) -> TrackingRecord:
