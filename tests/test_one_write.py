@@ -1,0 +1,131 @@
+"""The CLI's HTTP protocol (mock_server/one_write.py) joins a response's writes into one
+send: nothing may be lost, reordered, or sent after the connection is closed."""
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import socket
+from urllib.parse import urlsplit
+
+from mock_server.one_write import _JoiningTransport
+
+from conftest import DOCS_KEY
+
+
+class RecordingTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = self.aborted = False
+
+    def write(self, data) -> None:
+        assert not self.closed, "written after close"
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = self.closed = True
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def get_extra_info(self, name, default=None):
+        return {"sockname": ("127.0.0.1", 1)}.get(name, default)
+
+
+async def _one_turn() -> None:
+    await asyncio.sleep(0)
+
+
+def test_writes_of_one_loop_turn_go_out_as_one_write_in_order():
+    async def scenario():
+        raw = RecordingTransport()
+        joined = _JoiningTransport(raw, asyncio.get_running_loop())
+        joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        joined.writelines([b"{", b"}"])
+        assert raw.writes == []  # held until the end of this turn
+        assert joined.get_write_buffer_size() == len(b"HTTP/1.1 200 OK\r\n\r\n{}")
+        await _one_turn()
+        joined.write(b"next")
+        await _one_turn()
+        return raw.writes
+
+    assert asyncio.run(scenario()) == [b"HTTP/1.1 200 OK\r\n\r\n{}", b"next"]
+
+
+def test_close_sends_what_is_pending_first_and_nothing_after():
+    async def scenario():
+        raw = RecordingTransport()
+        joined = _JoiningTransport(raw, asyncio.get_running_loop())
+        joined.write(b"last response")
+        joined.close()
+        await _one_turn()  # the scheduled flush finds nothing left, and must not write to a closed transport
+        return raw
+
+    raw = asyncio.run(scenario())
+    assert raw.writes == [b"last response"] and raw.closed
+
+
+def test_abort_drops_what_is_pending():
+    async def scenario():
+        raw = RecordingTransport()
+        joined = _JoiningTransport(raw, asyncio.get_running_loop())
+        joined.write(b"never sent")
+        joined.abort()
+        await _one_turn()
+        return raw
+
+    raw = asyncio.run(scenario())
+    assert raw.writes == [] and raw.aborted
+
+
+def test_other_transport_calls_reach_the_real_transport():
+    raw = RecordingTransport()
+    joined = _JoiningTransport(raw, asyncio.new_event_loop())
+    assert joined.get_extra_info("sockname") == ("127.0.0.1", 1)
+    assert joined.is_closing() is False
+
+
+def _read_response(stream) -> tuple[int, dict, bytes]:
+    status_line = stream.readline()
+    status = int(status_line.split()[1])
+    headers = {}
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, stream.read(int(headers["content-length"]))
+
+
+def test_pipelined_requests_on_one_connection_are_answered_in_order(live_mock):
+    """HTTP/1.1 keep-alive: responses come back complete and in request order."""
+    url = urlsplit(live_mock)
+    auth = f"Authorization: Bearer {DOCS_KEY}\r\n"
+    requests = b"".join(
+        f"GET /v1/appointment-slots/availability?date={day} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode()
+        for day in ("2026-06-15", "2026-06-16", "2026-06-22"))
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(requests)
+        stream = sock.makefile("rb")
+        answers = [_read_response(stream) for _ in range(3)]
+    assert [status for status, _, _ in answers] == [200, 200, 200]
+    assert [json.loads(body)["date"] for _, _, body in answers] == ["2026-06-15", "2026-06-16", "2026-06-22"]
+
+
+def test_a_large_response_arrives_whole(live_mock):
+    """A body far larger than one socket write (a year of schedule tracking) is not cut."""
+    url = urlsplit(live_mock)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.request("GET", "/v1/appointment-slots/schedule-tracking?date_from=2026-01-01&date_to=2026-12-31",
+                 headers={"Authorization": f"Bearer {DOCS_KEY}"})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    assert response.status == 200
+    assert len(body) == int(response.getheader("Content-Length")) > 256 * 1024
+    assert len(json.loads(body)["data"]) > 1000
