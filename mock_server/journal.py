@@ -1,37 +1,50 @@
 """The last N requests and responses, for a client's tests to check what their code
-sent. The Authorization header is masked; a key is never stored."""
+sent. The Authorization header is masked; a key is never stored.
+
+Entries are recorded on every request and read rarely, so they keep what the request
+had (bytes, a datetime) and are turned into text only when the control API reads them."""
 from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from datetime import datetime
+
+from .clock import isoformat_z
 
 MASKED = "Bearer ***"
 BODY_LIMIT = 4096
+SECRET_HEADERS = (b"authorization", b"x-mock-control-token")
+_MASKED = MASKED.encode()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Entry:
-    at: str  # mock clock
+    at: datetime  # mock clock
     session: str | None
     method: str
     path: str
-    query: str
+    query: bytes
     operation_id: str | None
     key_label: str | None
-    request_headers: dict
-    request_body: str
+    request_headers: list[tuple[bytes, bytes]]  # masked already: see masked()
+    request_body: bytes  # at most BODY_LIMIT + 1 bytes: the extra byte says it was cut
     status: int
-    response_body: str
+    response_body: bytes
     duration_ms: float
 
+    def as_dict(self) -> dict:
+        return {"at": isoformat_z(self.at), "session": self.session, "method": self.method, "path": self.path,
+                "query": self.query.decode("latin-1"), "operation_id": self.operation_id,
+                "key_label": self.key_label,
+                "request_headers": {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.request_headers},
+                "request_body": clip(self.request_body), "status": self.status,
+                "response_body": clip(self.response_body), "duration_ms": self.duration_ms}
 
-def masked_headers(raw: list[tuple[bytes, bytes]]) -> dict:
-    headers = {}
-    for name, value in raw:
-        key = name.decode("latin-1").lower()
-        headers[key] = MASKED if key in ("authorization", "x-mock-control-token") else value.decode("latin-1")
-    return headers
+
+def masked(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The request's headers with the secrets replaced, so no key reaches the journal."""
+    return [(name, _MASKED) if name.lower() in SECRET_HEADERS else (name, value) for name, value in raw]
 
 
 def clip(data: bytes) -> str:
@@ -58,7 +71,7 @@ class Journal:
                  and (status is None or e.status == status)
                  and (operation_id is None or e.operation_id == operation_id)
                  and (session is None or e.session == session)]
-        return [asdict(e) for e in found[:limit]]
+        return [e.as_dict() for e in found[:limit]]
 
     def clear(self) -> int:
         with self._lock:

@@ -16,10 +16,9 @@ import time
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from .clock import isoformat_z
 from .errors import (ApiError, InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType,
                      ValidationFailed, error_for_status)
-from .journal import BODY_LIMIT, Entry, Journal, clip, masked_headers
+from .journal import BODY_LIMIT, Entry, Journal, masked
 from .spec import Contract
 from .sessions import Sessions
 
@@ -216,12 +215,12 @@ class JournalMiddleware:
             clock = note.get("clock") or self.sessions.default.clock
             routing = scope["extensions"].get("connexion_routing", {})
             self.journal.add(Entry(
-                at=isoformat_z(clock.now()), session=name, method=scope["method"], path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
+                at=clock.now(), session=name, method=scope["method"], path=scope["path"],
+                query=scope.get("query_string", b""),
                 operation_id=note.get("operation_id") or routing.get("operation_id"),
-                key_label=note.get("key_label"), request_headers=masked_headers(scope["headers"]),
-                request_body=clip(bytes(request_body)), status=response["status"],
-                response_body=clip(bytes(response["body"])),
+                key_label=note.get("key_label"), request_headers=masked(scope["headers"]),
+                request_body=bytes(request_body[:BODY_LIMIT + 1]), status=response["status"],
+                response_body=bytes(response["body"][:BODY_LIMIT + 1]),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3)))
 
 
