@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# Bytecode for the mock, for environments that set PYTHONDONTWRITEBYTECODE (start-up).
+	$(BIN)/python -m compileall -q mock_server
 	@touch $(STAMP)
 
 ## Serve the mock on 127.0.0.1:4010 with the default fixtures.
