@@ -90,9 +90,9 @@ def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contra
 
 def create_app(state: State | None = None, *, validate_responses: bool = False,
                spec_path=spec_module.SPEC_PATH, control: bool = True,
-               control_token: str | None = None) -> MockApp:
+               control_token: str | None = None, lifespan=None) -> MockApp:
     """The mock. `control` serves the control API under /_mock (the CLI turns it on
-    only on loopback, or with a token)."""
+    only on loopback, or with a token). `lifespan`: Starlette's, run by the server."""
     state = state or State()
     sessions = Sessions(state)
     journal = Journal()
@@ -100,7 +100,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
     contracts = [contract]
 
-    app = MockApp(__name__, middlewares=_stack(sessions=sessions, journal=journal, contract=contract,
+    app = MockApp(__name__, lifespan=lifespan, middlewares=_stack(sessions=sessions, journal=journal, contract=contract,
                                                control_token=control_token if control else None))
     # The bundled specs are validated by `make lint` and tests/test_spec.py, not at every start.
     trust = trusting_specs() if Path(spec_path).resolve() == spec_module.SPEC_PATH.resolve() else nullcontext()
