@@ -75,7 +75,10 @@ class BodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream, scope) -> t.Any:
         raw = b"".join([message async for message in stream])
         try:
-            text = raw.decode(self._encoding)
+            # UTF-8 whatever the charset parameter says (D-json-utf8): the handler's copy
+            # of the body is decoded as UTF-8 by Starlette, so any other reading would
+            # validate one text and hand the handler another.
+            text = raw.decode("utf-8")
         except (UnicodeDecodeError, LookupError):
             raise ValidationFailed("The request body is not valid UTF-8 JSON") from None
         if not text:
