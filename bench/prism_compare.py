@@ -55,7 +55,14 @@ ROWS = {
     "availability": (f"GET availability {DATE}", "GET", f"/appointment-slots/availability?date={DATE}", "get.lua"),
     "schedule": ("GET schedule-tracking 7d", "GET",
                  f"/appointment-slots/schedule-tracking?date_from={DATE}&date_to={DATE_TO}", "get.lua"),
+    # Not one of issue 7's rows: Prism answers every tracking query with its one 467-byte
+    # example, ours with the records asked for (34, 16 KB, over 7 days). This query asks
+    # ours for one record, so both bodies are alike in size.
+    "schedule_1": ("GET tracking, 1 record*", "GET",
+                   f"/appointment-slots/schedule-tracking?date_from={DATE}&date_to={DATE}&session=Afternoon",
+                   "get.lua"),
 }
+TARGET_ROWS = ("get_call", "post_calls", "availability", "schedule")  # the rows the targets are about
 EXPECTED = {"POST": 201, "GET": 200}
 BUSY = 0.2  # cores used by other processes during a run above which the row is flagged
 
@@ -588,12 +595,13 @@ def main() -> int:
 
     print("\ntargets:")
     verdicts = []
-    if "prism" in names:
-        worst = min(table, key=lambda e: e["ratio"])
+    targeted = [e for e in table if e["row"] in TARGET_ROWS]
+    if "prism" in names and targeted:
+        worst = min(targeted, key=lambda e: e["ratio"])
         ok = worst["ratio"] >= 1.2
         verdicts.append(("throughput >= 1.2x Prism on every row", ok,
                          f"worst {worst['ratio']:.2f}x ({worst['label']}, c={worst['connections']})"))
-    big = [e for e in table if e["connections"] >= 32]
+    big = [e for e in targeted if e["connections"] >= 32]
     if big:
         worst = max(big, key=lambda e: e["ours"]["p99_ms"])
         verdicts.append(("p99 < 20 ms at 32 connections", worst["ours"]["p99_ms"] < 20,
@@ -602,6 +610,8 @@ def main() -> int:
     verdicts.append(("start-up < 0.5 s", ours_start < 0.5, f"{ours_start:.3f} s"))
     for name, ok, detail in verdicts:
         print(f"  {'MET   ' if ok else 'MISSED'} {name}: {detail}")
+    if any(e["row"] not in TARGET_ROWS for e in table):
+        print("  (* not a target row: a like-for-like comparison, see ROWS in this script)")
 
     if args.json:
         info.update(table=table, startup={s.name: s.startups for s in servers},

@@ -59,29 +59,29 @@ def test_writes_of_one_loop_turn_go_out_as_one_write_in_order():
     assert asyncio.run(scenario()) == [b"HTTP/1.1 200 OK\r\n\r\n{}", b"next"]
 
 
-def test_close_sends_what_is_pending_first_and_nothing_after():
+def _after_one_turn(action) -> RecordingTransport:
+    """Run `action` on a joining transport, let the loop turn once, return the real transport."""
     async def scenario():
         raw = RecordingTransport()
-        joined = _JoiningTransport(raw, asyncio.get_running_loop())
+        action(_JoiningTransport(raw, asyncio.get_running_loop()))
+        await _one_turn()  # a flush scheduled by the write runs now: it must find nothing left to send
+        return raw
+    return asyncio.run(scenario())
+
+
+def test_close_sends_what_is_pending_first_and_nothing_after():
+    def write_then_close(joined):
         joined.write(b"last response")
         joined.close()
-        await _one_turn()  # the scheduled flush finds nothing left, and must not write to a closed transport
-        return raw
-
-    raw = asyncio.run(scenario())
+    raw = _after_one_turn(write_then_close)
     assert raw.writes == [b"last response"] and raw.closed
 
 
 def test_abort_drops_what_is_pending():
-    async def scenario():
-        raw = RecordingTransport()
-        joined = _JoiningTransport(raw, asyncio.get_running_loop())
+    def write_then_abort(joined):
         joined.write(b"never sent")
         joined.abort()
-        await _one_turn()
-        return raw
-
-    raw = asyncio.run(scenario())
+    raw = _after_one_turn(write_then_abort)
     assert raw.writes == [] and raw.aborted
 
 
