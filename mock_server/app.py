@@ -12,6 +12,7 @@ from connexion.exceptions import ExtraParameterProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -60,12 +61,14 @@ def _resolver(apis: list, operation_ids) -> Resolver:
 
 
 def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contract,
-           control_token: str | None) -> list:
-    """Connexion's default middleware stack, three of its layers swapped, ours inserted."""
+           control_token: str | None, validate_responses: bool) -> list:
+    """Connexion's default middleware stack, some of its layers swapped or left out, ours inserted."""
     swapped = {
         # Authentication and scopes are ours (AuthMiddleware): Connexion's security
         # middleware checks no scopes for an http/bearer scheme.
         SecurityMiddleware: None,
+        # Without response validation this layer only looks the operation up again.
+        ResponseValidationMiddleware: ResponseValidationMiddleware if validate_responses else None,
         SwaggerUIMiddleware: SwaggerUIAside,
         RequestValidationMiddleware: PrecompiledValidationMiddleware,
     }
@@ -101,7 +104,8 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     contracts = [contract]
 
     app = MockApp(__name__, lifespan=lifespan, middlewares=_stack(sessions=sessions, journal=journal, contract=contract,
-                                               control_token=control_token if control else None))
+                                               control_token=control_token if control else None,
+                                               validate_responses=validate_responses))
     # The bundled specs are validated by `make lint` and tests/test_spec.py, not at every start.
     trust = trusting_specs() if Path(spec_path).resolve() == spec_module.SPEC_PATH.resolve() else nullcontext()
     with trust:
