@@ -3,7 +3,7 @@ loads one row of bench/prism_compare.py, and each sample of the event loop's thr
 frame that belongs to a layer (stdlib helpers such as `re` or `typing` count for their
 caller).
 
-    .venv/bin/pip install py-spy        # or: pip install -e '.[bench]'
+    .venv/bin/pip install py-spy
     apt-get install -y wrk
     .venv/bin/python bench/profile_layers.py [--rows get_call,post_calls,schedule] [--seconds 10]
 
