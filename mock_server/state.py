@@ -78,8 +78,12 @@ class State:
         return self.rate_limiter.check(key.key_id, key.rate_limit, self.clock.now())
 
     async def idempotent(self, caller: ApiKey, idem_key: str | None, body: Any,
-                         create: Callable[[], Response]) -> Response:
-        """Run `create` once per (caller, Idempotency-Key, body); replay it after."""
+                         create: Callable[[], Response],
+                         rebuild_headers: Callable[[Any], dict[str, str]] | None = None) -> Response:
+        """Run `create` once per (caller, Idempotency-Key, body); replay it after.
+
+        `rebuild_headers(response_body)`, when given, lets the record keep only the body:
+        it is used only when it gives back exactly the headers `create` returned."""
         latency = self.settings.create_latency.total_seconds()
         if idem_key is None:
             if latency:
@@ -87,7 +91,7 @@ class State:
             return create()
         replay = self.idempotency.begin(caller.key_id, idem_key, body, self.clock.now())
         if replay is not None:
-            return replay.body, replay.status, replay.headers
+            return replay.response(rebuild_headers)
         try:
             if latency:
                 await asyncio.sleep(latency)
@@ -96,5 +100,5 @@ class State:
             self.idempotency.abandon(caller.key_id, idem_key)
             raise
         body_out, status, headers = result
-        self.idempotency.finish(caller.key_id, idem_key, status, body_out, headers)
+        self.idempotency.finish(caller.key_id, idem_key, status, body_out, headers, rebuild_headers)
         return result

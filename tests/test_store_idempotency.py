@@ -183,3 +183,88 @@ def test_record_keeps_only_a_fingerprint_of_the_request_body(store, clock):
     record = next(iter(store._records.values()))
     assert isinstance(record.fingerprint, bytes) and len(record.fingerprint) == 32
     assert any(CREATED[0]["data"]["call_id"] in s for s in stored)
+
+
+# ── how a record is kept (bench/memory.py: a record per keyed create adds up) ─
+def location_of(body):
+    return {"Location": f"/v1/calls/{body['data']['call_id']}"}
+
+
+def test_replay_with_rebuilt_headers_is_the_first_response_exactly(store, clock):
+    """Decision D-idempotency: the replay is the first status, body and headers; headers that
+    `rebuild_headers` makes again from the body are not stored, and come back the same."""
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    store.finish("owner", "key-1", CREATED[1], CREATED[0], CREATED[2], location_of)
+    record = store.begin("owner", "key-1", BODY, clock.now())
+    assert record.response(location_of) == CREATED
+    assert b"Location" not in record._response  # kept once, in the body's call_id
+
+
+@pytest.mark.parametrize("headers", [
+    {"Location": "/v1/calls/elsewhere"},                                        # another value
+    {"Location": CREATED[2]["Location"], "X-Extra": "1"},                       # one more
+    {},                                                                         # none
+])
+def test_headers_that_rebuild_headers_does_not_give_back_are_stored(store, clock, headers):
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    store.finish("owner", "key-1", 201, CREATED[0], headers, location_of)
+    replay = store.begin("owner", "key-1", BODY, clock.now())
+    assert replay.response(location_of) == (CREATED[0], 201, headers)
+    assert replay.headers == headers and list(replay.headers) == list(headers)
+
+
+def test_header_order_is_part_of_what_is_replayed(store, clock):
+    headers = {"X-B": "2", "X-A": "1"}
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    store.finish("owner", "key-1", 201, CREATED[0], headers, lambda body: {"X-A": "1", "X-B": "2"})
+    replayed_headers = store.begin("owner", "key-1", BODY, clock.now()).response()[2]
+    assert list(replayed_headers.items()) == [("X-B", "2"), ("X-A", "1")]
+
+
+@pytest.mark.parametrize("body", [
+    {"data": {"call_id": "550e8400-e29b-41d4-a716-446655440000", "status": "scheduled"}},
+    {"unicode": "राज 😀", "lone": "\ud800", "n": [1, 1.5, -0.0, 10**30, True, None], "nested": {"a": {"b": []}}},
+    [], "text", 0,
+])
+def test_replayed_body_is_the_first_body_exactly(store, clock, body):
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    store.finish("owner", "key-1", 201, body, {})
+    replay = store.begin("owner", "key-1", BODY, clock.now())
+    assert repr(replay.body) == repr(body) and replay.status == 201 and replay.headers == {}
+
+
+def test_owner_and_key_never_run_together(store, clock):
+    """Decision D-idempotency: records are per API key — ("ab", "c") and ("a", "bc") are two records."""
+    run_once(store, clock, "ab", "c")
+    assert store.begin("a", "bc", {**BODY, "contact_name": "Other"}, clock.now()) is None
+    assert len(store) == 2
+
+
+def test_a_key_claimed_again_after_a_failed_request_expires_by_its_new_time(store, clock):
+    """Decision D-idempotency: kept 24 hours from the claim that recorded the response (the
+    failed first claim leaves nothing behind, and does not hold up the expiry of later keys)."""
+    assert store.begin("owner", "retried", BODY, clock.now()) is None
+    store.abandon("owner", "retried")
+    clock.advance(timedelta(hours=1))
+    run_once(store, clock, "owner", "second")
+    clock.advance(timedelta(hours=1))
+    run_once(store, clock, "owner", "retried")             # claimed again, 2 h after the first try
+    clock.advance(timedelta(hours=23, minutes=30))         # "second" is 24 h 30 min old, "retried" 23 h 30 min
+    store.expire(clock.now())
+    assert len(store) == 1
+    assert store.begin("owner", "retried", BODY, clock.now()).status == 201
+    assert store.begin("owner", "second", {**BODY, "contact_name": "New"}, clock.now()) is None
+
+
+def test_clear_forgets_everything(store, clock):
+    for n in range(3):
+        run_once(store, clock, "owner", f"key-{n}")
+    store.clear()
+    assert len(store) == 0 and not store._order
+    assert store.begin("owner", "key-0", {**BODY, "contact_name": "New"}, clock.now()) is None
+
+
+def test_a_rebuild_that_fails_on_the_body_keeps_the_headers(store, clock):
+    assert store.begin("owner", "key-1", BODY, clock.now()) is None
+    store.finish("owner", "key-1", 200, {"no": "data"}, {"Location": "/x"}, location_of)
+    assert store.begin("owner", "key-1", BODY, clock.now()).response(location_of) == ({"no": "data"}, 200, {"Location": "/x"})

@@ -9,14 +9,15 @@ from ..store.calls import Call
 
 
 def call_body(call: Call) -> dict:
+    agent_id, contact_number, contact_name, contact_email, additional_info = call.request()
     return {
         "call_id": call.call_id,
         "status": call.status,
-        "agent_id": call.agent_id,
-        "contact_number": call.contact_number,
-        "contact_name": call.contact_name,
-        "contact_email": call.contact_email,
-        "additional_info": call.additional_info,
+        "agent_id": agent_id,
+        "contact_number": contact_number,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "additional_info": additional_info,
         "scheduled_at": isoformat_z(call.scheduled_at),
         "completed_at": isoformat_z(call.completed_at) if call.completed_at else None,
         "cancelled_at": isoformat_z(call.cancelled_at) if call.cancelled_at else None,
@@ -43,9 +44,14 @@ class CallsApi:
                 agent_id=body["agent_id"], contact_number=body["contact_number"],
                 contact_name=body.get("contact_name"), contact_email=body.get("contact_email"),
                 additional_info=body.get("additional_info"), now=self.state.clock.now())
-            headers = {"Location": f"{self.base_path}/calls/{call.call_id}"}
-            return {"data": {"call_id": call.call_id, "status": call.status}}, 201, headers
-        return await self.state.idempotent(caller, idempotency_key, body, create)
+            created = {"data": {"call_id": call.call_id, "status": call.status}}
+            return created, 201, self.created_headers(created)
+        return await self.state.idempotent(caller, idempotency_key, body, create,
+                                           rebuild_headers=self.created_headers)
+
+    def created_headers(self, created: dict) -> dict[str, str]:
+        """A 201's headers, from its body (so an idempotency record need not keep them)."""
+        return {"Location": f"{self.base_path}/calls/{created['data']['call_id']}"}
 
     async def get_call(self, call_id: str):
         return {"data": call_body(self.state.calls.get(call_id, self.state.clock.now()))}, 200

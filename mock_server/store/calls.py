@@ -5,6 +5,7 @@ through whatever its times say has happened, so advancing the clock moves calls.
 """
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -34,8 +35,66 @@ class Engagement:
     recording: dict[str, Any]
 
 
-@dataclass(slots=True)
+# A created call is mostly what its request carried, and a mock may hold 100,000 of them
+# (bench/memory.py): so a Call keeps its request fields as one compact JSON blob, and its
+# scheduled_at/ends_at as an offset from created_at (shared by every call of a lifecycle).
+# Reading any field gives exactly the value that was set: only what round-trips through
+# JSON unchanged is packed, only offsets that give back the same datetime are kept.
+_REQUEST = ("agent_id", "contact_number", "contact_name", "contact_email", "additional_info")
+_PACK_DEPTH = 32  # deeper values are kept as given (json's C code recurses)
+_OFFSETS: dict[timedelta, timedelta] = {}  # one shared instance per offset seen (a few)
+_MAX_OFFSETS = 64
+
+
+def _is_plain_json(value: Any, depth: int = 0) -> bool:
+    """Whether `value` comes back from a JSON round trip as the same types and values."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    if depth >= _PACK_DEPTH:
+        return False
+    if kind is dict:
+        return all(type(k) is str and _is_plain_json(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(_is_plain_json(v, depth + 1) for v in value)
+    return False
+
+
+def _pack(values: tuple) -> bytes | tuple:
+    if not all(_is_plain_json(v) for v in values):
+        return values  # kept as given
+    # ensure_ascii=False and surrogatepass: UTF-8 is the short form, and a lone surrogate
+    # (a JSON body may carry one as an escape, "\\ud800") still round-trips.
+    try:
+        text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    except ValueError:  # an int beyond sys.get_int_max_str_digits()
+        return values
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _unpack(stored: bytes | tuple) -> tuple | list:
+    return json.loads(stored.decode("utf-8", "surrogatepass")) if type(stored) is bytes else stored
+
+
+def _shared_offset(at: Any, created: Any) -> Any:
+    """`at` as a shared timedelta from `created` when that gives `at` back exactly, else `at`."""
+    if (type(at) is datetime and type(created) is datetime and at.tzinfo is created.tzinfo
+            and not at.fold and not created.fold):
+        delta = at - created
+        shared = _OFFSETS.get(delta)
+        if shared is None and len(_OFFSETS) < _MAX_OFFSETS:
+            shared = _OFFSETS.setdefault(delta, delta)
+        if shared is not None:
+            return shared
+    return at
+
+
+@dataclass(init=False)
 class Call:
+    """A call. The annotations below are its fields (dataclasses.fields, asdict, ==, repr);
+    __slots__ is how they are stored (see _REQUEST and _shared_offset above)."""
+    __slots__ = ("call_id", "status", "_request", "_created_at", "updated_at", "_scheduled_at",
+                 "_ends_at", "outcome", "started_at", "completed_at", "cancelled_at", "error", "engagement")
     call_id: str
     status: str
     agent_id: str
@@ -48,11 +107,69 @@ class Call:
     scheduled_at: datetime
     ends_at: datetime
     outcome: str
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    cancelled_at: datetime | None = None
-    error: dict[str, str] | None = None
-    engagement: Engagement | None = None
+    started_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    error: dict[str, str] | None
+    engagement: Engagement | None
+
+    def __init__(self, call_id: str, status: str, agent_id: str, contact_number: str,
+                 contact_name: str | None, contact_email: str | None, additional_info: dict[str, Any],
+                 created_at: datetime, updated_at: datetime, scheduled_at: datetime, ends_at: datetime,
+                 outcome: str, started_at: datetime | None = None, completed_at: datetime | None = None,
+                 cancelled_at: datetime | None = None, error: dict[str, str] | None = None,
+                 engagement: Engagement | None = None) -> None:
+        self.call_id, self.status, self.outcome = call_id, status, outcome
+        self._request = _pack((agent_id, contact_number, contact_name, contact_email, additional_info))
+        self._created_at, self.updated_at = created_at, updated_at
+        self._scheduled_at = _shared_offset(scheduled_at, created_at)
+        self._ends_at = _shared_offset(ends_at, created_at)
+        self.started_at, self.completed_at, self.cancelled_at = started_at, completed_at, cancelled_at
+        self.error, self.engagement = error, engagement
+
+    def request(self) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
+        """agent_id, contact_number, contact_name, contact_email, additional_info: one decode."""
+        return tuple(_unpack(self._request))
+
+    def _get_created_at(self) -> datetime:
+        return self._created_at
+
+    def _set_created_at(self, value: datetime) -> None:
+        scheduled, ends = self.scheduled_at, self.ends_at  # absolute, before created_at moves
+        self._created_at = value
+        self._scheduled_at, self._ends_at = _shared_offset(scheduled, value), _shared_offset(ends, value)
+
+
+def _request_field(index: int) -> property:
+    def get(call: Call) -> Any:
+        return _unpack(call._request)[index]
+
+    def set_(call: Call, value: Any) -> None:
+        values = list(_unpack(call._request))
+        values[index] = value
+        call._request = _pack(tuple(values))
+    return property(get, set_, doc=f"{_REQUEST[index]} (stored packed with the other request fields)")
+
+
+def _offset_field(slot: str) -> property:
+    stored = getattr(Call, slot)  # the slot's own descriptor
+
+    def get(call: Call) -> datetime:
+        value = stored.__get__(call)
+        return call._created_at + value if type(value) is timedelta else value
+
+    def set_(call: Call, value: datetime) -> None:
+        stored.__set__(call, _shared_offset(value, call._created_at))
+    return property(get, set_)
+
+
+# Set after @dataclass has read the annotations, so that it sees fields without defaults.
+for _index, _name in enumerate(_REQUEST):
+    setattr(Call, _name, _request_field(_index))
+Call.created_at = property(Call._get_created_at, Call._set_created_at)
+Call.scheduled_at = _offset_field("_scheduled_at")
+Call.ends_at = _offset_field("_ends_at")
+del _index, _name
 
 
 def _engagement(call: Call) -> Engagement:
@@ -78,10 +195,14 @@ class CallStore:
 
     # ── lifecycle ──────────────────────────────────────────────────────────
     def _advance(self, call: Call, now: datetime) -> Call:
-        if call.status in ("pending", "scheduled") and now >= call.scheduled_at:
-            call.status, call.started_at, call.updated_at = "in_progress", call.scheduled_at, call.scheduled_at
-        if call.status == "in_progress" and now >= call.ends_at:
-            self._finish(call, call.outcome, call.ends_at)
+        if call.status in ("pending", "scheduled"):
+            start = call.scheduled_at
+            if now >= start:
+                call.status, call.started_at, call.updated_at = "in_progress", start, start
+        if call.status == "in_progress":
+            end = call.ends_at
+            if now >= end:
+                self._finish(call, call.outcome, end)
         return call
 
     def _finish(self, call: Call, outcome: str, at: datetime, error: dict[str, str] | None = None) -> None:

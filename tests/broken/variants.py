@@ -340,7 +340,7 @@ def _(stack):
 @variant("idempotency_key_ignored", "CALLS-IDEMPOTENCY",
          "The Idempotency-Key header is ignored: every create makes a new call")
 def _(stack):
-    async def idempotent(self, caller, idem_key, body, create):
+    async def idempotent(self, caller, idem_key, body, create, rebuild_headers=None):
         return create()
 
     stack.enter_context(patch.object(State, "idempotent", idempotent))
