@@ -220,10 +220,10 @@ def _(stack):
 def _(stack):
     original_check = ParametersValidator._check
 
-    def check(kind, value, param):
+    def check(self, kind, value, param):
         if value is None and param.get("name") == "date":
             return None
-        return original_check(kind, value, param)
+        return original_check(self, kind, value, param)
 
     original_handler = SlotsApi.get_availability
 
@@ -232,7 +232,7 @@ def _(stack):
             return {"success": True, "date": "", "slots": []}, 200
         return await original_handler(self, date, branch_id=branch_id, session=session)
 
-    stack.enter_context(patch.object(ParametersValidator, "_check", staticmethod(check)))
+    stack.enter_context(patch.object(ParametersValidator, "_check", check))
     stack.enter_context(patch.object(SlotsApi, "get_availability", get_availability))
 
 
