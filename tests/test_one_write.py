@@ -8,6 +8,8 @@ import json
 import socket
 from urllib.parse import urlsplit
 
+import pytest
+
 from mock_server.one_write import _JoiningTransport
 
 from conftest import DOCS_KEY
@@ -85,9 +87,17 @@ def test_abort_drops_what_is_pending():
     assert raw.writes == [] and raw.aborted
 
 
-def test_other_transport_calls_reach_the_real_transport():
+@pytest.fixture
+def idle_loop():
+    """A loop that never runs: what is scheduled on it never happens."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def test_other_transport_calls_reach_the_real_transport(idle_loop):
     raw = RecordingTransport()
-    joined = _JoiningTransport(raw, asyncio.new_event_loop())
+    joined = _JoiningTransport(raw, idle_loop)
     assert joined.get_extra_info("sockname") == ("127.0.0.1", 1)
     assert joined.is_closing() is False
 
@@ -129,3 +139,30 @@ def test_a_large_response_arrives_whole(live_mock):
     assert response.status == 200
     assert len(body) == int(response.getheader("Content-Length")) > 256 * 1024
     assert len(json.loads(body)["data"]) > 1000
+
+
+def _completed_response(monkeypatch, loop, tasks_in_flight: int) -> RecordingTransport:
+    """A response whose last write was just made, with `tasks_in_flight` requests being served."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from mock_server.one_write import OneWriteHttpToolsProtocol
+
+    monkeypatch.setattr(HttpToolsProtocol, "on_response_complete", lambda self: None)
+    raw = RecordingTransport()
+    protocol = OneWriteHttpToolsProtocol.__new__(OneWriteHttpToolsProtocol)
+    protocol.transport = _JoiningTransport(raw, loop)
+    protocol.tasks = {object() for _ in range(tasks_in_flight)}
+    protocol.transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    protocol.transport.write(b"{}")
+    protocol.on_response_complete()
+    return raw
+
+
+def test_a_lone_response_is_sent_when_complete(monkeypatch, idle_loop):
+    """With no other request in flight, a whole response goes out at once, in one write."""
+    assert _completed_response(monkeypatch, idle_loop, tasks_in_flight=1).writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+
+
+def test_under_load_a_response_waits_for_the_end_of_the_loop_turn(monkeypatch, idle_loop):
+    """With other requests in flight, sends are left for the end of the turn, all together."""
+    assert _completed_response(monkeypatch, idle_loop, tasks_in_flight=5).writes == []
