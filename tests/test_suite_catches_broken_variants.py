@@ -131,9 +131,8 @@ def serving(name: str, log_path: Path) -> Iterator[str]:
         stop(proc)
 
 
-def run_suite(name: str, clauses: list[str]) -> SuiteRun:
-    """Serve `name` (a variant, or the unpatched mock) and run the tests enforcing `clauses` against it."""
-    node_ids = node_ids_for(clauses)
+def run_suite(name: str, node_ids: list[str]) -> SuiteRun:
+    """Serve `name` (a variant, or the unpatched mock) and run `node_ids` against it."""
     work = Path(tempfile.mkdtemp(prefix=f"broken-{name}-"))
     started = time.monotonic()
     try:
@@ -177,8 +176,11 @@ def suite_runs(request) -> dict[str, SuiteRun]:
             wanted[UNPATCHED] = control_clauses()
     # The slowest (Schemathesis) runs first, so the pool does not end on one of them.
     order = sorted(wanted, key=lambda n: not any(c.startswith("SPEC-") for c in wanted[n]))
+    # Test ids are read here, in one thread: CPython 3.11.7's ast.parse is not thread-safe
+    # (two parses at once raised "AST constructor recursion depth mismatch" in CI).
+    node_ids = {name: node_ids_for(wanted[name]) for name in order}
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {name: pool.submit(run_suite, name, wanted[name]) for name in order}
+        futures = {name: pool.submit(run_suite, name, node_ids[name]) for name in order}
         return {name: future.result() for name, future in futures.items()}
 
 
