@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (layer, path fragments), first match wins; order matters ("mock_server/store" before "mock_server/").
 LAYERS = [
-    ("uvicorn HTTP and the socket write", ("uvicorn/", "httptools", "mock_server/one_write.py")),
+    ("uvicorn HTTP and the socket write", ("uvicorn/", "httptools", "mock_server/one_write.py",
+                                           "mock_server/http_protocol.py")),
     ("request validation (Connexion validators, jsonschema, ours)",
      ("connexion/validators/", "jsonschema/", "referencing/", "mock_server/validation.py")),
     ("Connexion per-request plumbing (request object, parameters, response)",

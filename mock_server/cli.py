@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
-    from .one_write import OneWriteHttpToolsProtocol
+    from .http_protocol import MockHttpProtocol
 
     control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
     app = create_app(state, validate_responses=args.validate_responses, control=control,
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"API keys and scopes: {args.fixtures / KINDS['api_keys'].file}  (try: Authorization: Bearer YOUR_API_KEY)",
           flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
-                workers=1, http=OneWriteHttpToolsProtocol)
+                workers=1, http=MockHttpProtocol)
     return 0
 
 

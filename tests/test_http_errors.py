@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -295,6 +296,18 @@ def _raw_request(base: str, method: str, path: str, headers: list[tuple[str, byt
         conn.close()
 
 
+class _RawAnswer:
+    """A raw HTTP answer shaped like a requests response, for assert_error."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status_code, self._body = status, body
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.text = body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self._body)
+
+
 @pytest.mark.parametrize("name, value", [
     ("Authorization", b"Bearer YOUR\x01API_KEY"),
     ("Authorization", b"Bearer YOUR_API_KEY\x00"),
@@ -303,21 +316,38 @@ def _raw_request(base: str, method: str, path: str, headers: list[tuple[str, byt
     ("X-Trace", b"\x00\x01\x02"),
     ("Authorization", b"Bearer \xff\xfe"),
 ], ids=["auth-SOH", "auth-NUL", "auth-DEL", "idempotency-US", "other-NULs", "auth-non-ascii"])
-def test_live_header_with_control_character_is_4xx_not_5xx(live_mock, name, value):
-    """D-error-envelope: "never … a traceback" — malformed header bytes are refused with a 4xx."""
+def test_live_header_with_control_character_is_4xx_json_envelope(live_mock, name, value):
+    """D-error-envelope: "always this shape, application/json" — malformed header bytes too, even those
+    the HTTP parser refuses before the app sees them."""
     headers = [("Authorization", b"Bearer YOUR_API_KEY")] if name != "Authorization" else []
-    status, _, body = _raw_request(live_mock, "POST", "/v1/calls", headers + [(name, value), ("Content-Type", b"application/json")],
-                                   json.dumps(call_body()).encode())
-    assert 400 <= status < 500, (status, body)
-    assert b"Traceback" not in body
+    answer = _RawAnswer(*_raw_request(live_mock, "POST", "/v1/calls",
+                                      headers + [(name, value), ("Content-Type", b"application/json")],
+                                      json.dumps(call_body()).encode()))
+    assert 400 <= answer.status_code < 500, answer.text
+    assert_error(answer, answer.status_code)
 
 
-def test_live_authorization_of_1_mb_is_4xx_not_5xx(live_mock):
+def test_live_bytes_that_are_not_http_are_400_validation_error_envelope(live_mock):
+    """D-error-envelope: "always this shape, application/json, never HTML" — even for a request line
+    that is not HTTP."""
+    url = urlsplit(live_mock)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert_error(_RawAnswer(int(lines[0].split()[1]), headers, body), 400, "VALIDATION_ERROR")
+
+
+def test_live_authorization_of_1_mb_is_401_envelope_without_the_key(live_mock):
     """"401 | Unauthorized — missing or invalid API key" — a 1 MB header is refused, never a crash."""
-    status, _, body = _raw_request(live_mock, "GET", f"/v1/calls/{CALL_ID}",
-                                   [("Authorization", b"Bearer " + b"A" * 1_000_000)])
-    assert 400 <= status < 500, (status, body[:200])
-    assert b"AAAAAAAAAA" not in body
+    answer = _RawAnswer(*_raw_request(live_mock, "GET", f"/v1/calls/{CALL_ID}",
+                                      [("Authorization", b"Bearer " + b"A" * 1_000_000)]))
+    assert_error(answer, 401, "UNAUTHORIZED")
+    assert "AAAAAAAAAA" not in answer.text
 
 
 def test_live_patch_with_raw_pipes_in_the_slot_id_reaches_the_record(live_mock):
