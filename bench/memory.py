@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mock_server.app import create_app  # noqa: E402
 from mock_server.state import Settings, State  # noqa: E402
 from mock_server.store.keys import RateLimitSpec  # noqa: E402
+from mock_server.store.ratelimit import RateLimiter  # noqa: E402
 
 KEYS = 1000  # many API keys, so there are many buckets and record owners
 BATCH = 200  # requests in flight at once
@@ -89,9 +90,10 @@ async def main_async(calls: int, with_keys: bool, distinct: bool) -> None:
         print(f"  24 h of mock time later, one keyed create: {len(state.idempotency):,} idempotency record "
               f"({held:,} expired); resident memory {rss_mb():.0f} MB")
         buckets = len(state.rate_limiter)
-        swept = state.rate_limiter.sweep({k.key_id: k.rate_limit for k in state.keys._keys}, state.clock.now())
+        swept = state.rate_limiter.sweep(state.clock.now())
         print(f"  rate-limit buckets: {buckets:,}, one per API key used ({KEYS:,} keys), whatever the traffic; "
-              f"RateLimiter.sweep (the server does not call it) dropped the {swept:,} refilled ones")
+              f"the refilled ones ({swept:,}) are dropped when new buckets pass "
+              f"{RateLimiter.SWEEP_FLOOR:,} (here: RateLimiter.sweep called directly)")
 
         # Steady keyed traffic on the mock clock: records level off at one day's worth.
         per_day, steps, days = 2000, 10, 4

@@ -111,10 +111,26 @@ def test_sweep_drops_refilled_buckets_so_buckets_do_not_grow_without_bound(clock
         limiter.check(key, THROTTLED, clock.now())
     assert len(limiter) == 200
     clock.advance(timedelta(seconds=19))  # one token takes 20 s to come back
-    assert limiter.sweep(specs, clock.now()) == 0
+    assert limiter.sweep(clock.now()) == 0
     assert len(limiter) == 200
     clock.advance(timedelta(seconds=1))
-    assert limiter.sweep(specs, clock.now()) == 200
+    assert limiter.sweep(clock.now()) == 200
     assert len(limiter) == 0
     # a swept key starts again with a full bucket, exactly as if it had been kept
     assert [d.allowed for d in drain(limiter, "key-0", THROTTLED, clock, 4)] == [True] * 3 + [False]
+
+
+def test_buckets_of_keys_gone_quiet_are_dropped_as_new_keys_arrive(clock, monkeypatch):
+    """Issue 7: "rate-limit buckets expire and do not grow without bound" — without anyone calling sweep."""
+    monkeypatch.setattr(RateLimiter, "SWEEP_FLOOR", 50)
+    limiter = RateLimiter(None)
+    for n in range(10_000):
+        limiter.check(f"key-{n}", THROTTLED, clock.now())
+        clock.advance(timedelta(seconds=1))  # each bucket is full again 20 s after its one request
+    assert len(limiter) <= 100
+    # a bucket still refilling is never dropped: the key's limit holds across sweeps
+    limiter = RateLimiter(None)
+    drain(limiter, "busy", THROTTLED, clock, THROTTLED.burst + 1)
+    for n in range(500):
+        limiter.check(f"other-{n}", THROTTLED, clock.now())
+    assert not limiter.check("busy", THROTTLED, clock.now()).allowed

@@ -13,6 +13,11 @@ from .keys import RateLimitSpec
 class _Bucket:
     tokens: float
     updated: datetime
+    spec: RateLimitSpec
+
+    def refilled(self, now: datetime) -> bool:
+        elapsed = max(0.0, (now - self.updated).total_seconds())
+        return self.tokens + elapsed * self.spec.per_second >= self.spec.burst
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +38,15 @@ class Decision:
 
 
 class RateLimiter:
+    # Buckets are swept when a new one would pass this many, then at twice what is left:
+    # the sweep's cost stays proportional to the buckets created since the last one.
+    SWEEP_FLOOR = 1024
+
     def __init__(self, default: RateLimitSpec | None) -> None:
         self.default = default
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
+        self._sweep_at = self.SWEEP_FLOOR
 
     def check(self, key_id: str, spec: RateLimitSpec | None, now: datetime) -> Decision | None:
         """Take one token for `key_id`; None when the key is not limited."""
@@ -46,7 +56,11 @@ class RateLimiter:
         with self._lock:
             bucket = self._buckets.get(key_id)
             if bucket is None:
-                bucket = self._buckets[key_id] = _Bucket(float(spec.burst), now)
+                if len(self._buckets) >= self._sweep_at:
+                    self._sweep(now)
+                    self._sweep_at = max(self.SWEEP_FLOOR, 2 * len(self._buckets))
+                bucket = self._buckets[key_id] = _Bucket(float(spec.burst), now, spec)
+            bucket.spec = spec
             elapsed = max(0.0, (now - bucket.updated).total_seconds())
             bucket.tokens = min(float(spec.burst), bucket.tokens + elapsed * spec.per_second)
             bucket.updated = now
@@ -63,17 +77,16 @@ class RateLimiter:
                 window_seconds=max(1, math.ceil(spec.burst / spec.per_second)),
             )
 
-    def sweep(self, specs: dict[str, RateLimitSpec | None], now: datetime) -> int:
+    def sweep(self, now: datetime) -> int:
         """Drop buckets that have refilled completely: they hold nothing a new bucket would not."""
         with self._lock:
-            full = []
-            for key_id, bucket in self._buckets.items():
-                spec = specs.get(key_id) or self.default
-                if spec is None or (now - bucket.updated).total_seconds() * spec.per_second + bucket.tokens >= spec.burst:
-                    full.append(key_id)
-            for key_id in full:
-                del self._buckets[key_id]
-            return len(full)
+            return self._sweep(now)
+
+    def _sweep(self, now: datetime) -> int:
+        full = [key_id for key_id, bucket in self._buckets.items() if bucket.refilled(now)]
+        for key_id in full:
+            del self._buckets[key_id]
+        return len(full)
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -81,3 +94,4 @@ class RateLimiter:
     def clear(self) -> None:
         with self._lock:
             self._buckets.clear()
+            self._sweep_at = self.SWEEP_FLOOR
