@@ -327,19 +327,62 @@ def test_live_header_with_control_character_is_4xx_json_envelope(live_mock, name
     assert_error(answer, answer.status_code)
 
 
-def test_live_bytes_that_are_not_http_are_400_validation_error_envelope(live_mock):
-    """D-error-envelope: "always this shape, application/json, never HTML" — even for a request line
-    that is not HTTP."""
-    url = urlsplit(live_mock)
+def _exchange(base: str, raw: bytes) -> list[_RawAnswer]:
+    """Send `raw` in one write; every answer the server sends until it closes the connection."""
+    url = urlsplit(base)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
-        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
-        raw = b""
+        sock.sendall(raw)
+        data = b""
         while chunk := sock.recv(65536):
-            raw += chunk
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    assert_error(_RawAnswer(int(lines[0].split()[1]), headers, body), 400, "VALIDATION_ERROR")
+            data += chunk
+    answers = []
+    while data:
+        head, _, data = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        length = int({k.lower(): v for k, v in headers.items()}["content-length"])
+        answers.append(_RawAnswer(int(lines[0].split()[1]), headers, data[:length]))
+        data = data[length:]
+    return answers
+
+
+def _availability_request() -> bytes:
+    return (b"GET /v1/appointment-slots/availability?date=2026-06-15 HTTP/1.1\r\nHost: mock\r\n"
+            b"Authorization: Bearer YOUR_API_KEY\r\n\r\n")
+
+
+_BROKEN_CHUNKED_POST = (b"POST /v1/calls HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer YOUR_API_KEY\r\n"
+                        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n")
+
+
+@pytest.mark.parametrize("raw", [
+    b"NOT HTTP AT ALL\r\n\r\n",
+    _BROKEN_CHUNKED_POST,
+    b"POST /v1/calls HTTP/1.1\r\nHost: mock\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+], ids=["request-line", "chunk-size", "length-and-chunked"])
+def test_live_bytes_that_are_not_http_are_400_validation_error_envelope(live_mock, raw):
+    """D-error-envelope: "always this shape, application/json, never HTML" — even for bytes that are
+    not HTTP (answered even while a handler waits for the body); the connection is closed after it."""
+    [answer] = _exchange(live_mock, raw)
+    assert_error(answer, 400, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize("before", [1, 2])
+def test_live_bad_bytes_after_pipelined_requests_are_answered_after_them(live_mock, before):
+    """D-error-envelope: the 400 answers the bad bytes only — requests sent before them on the same
+    connection get their own answers first, in order."""
+    answers = _exchange(live_mock, _availability_request() * before + b"NOT HTTP AT ALL\r\n\r\n")
+    assert [a.status_code for a in answers] == [200] * before + [400]
+    assert all(a.json()["date"] == "2026-06-15" for a in answers[:-1])
+    assert_error(answers[-1], 400, "VALIDATION_ERROR")
+
+
+def test_live_queued_request_with_a_broken_body_never_runs_and_gets_the_400(live_mock):
+    """D-error-envelope: a pipelined request whose chunked body cannot be parsed is answered with the
+    400 after the request before it, and never reaches a handler (which would wait for its body)."""
+    answers = _exchange(live_mock, _availability_request() + _BROKEN_CHUNKED_POST)
+    assert [a.status_code for a in answers] == [200, 400]
+    assert_error(answers[1], 400, "VALIDATION_ERROR")
 
 
 def test_live_authorization_of_1_mb_is_401_envelope_without_the_key(live_mock):

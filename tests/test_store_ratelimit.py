@@ -134,3 +134,15 @@ def test_buckets_of_keys_gone_quiet_are_dropped_as_new_keys_arrive(clock, monkey
     for n in range(500):
         limiter.check(f"other-{n}", THROTTLED, clock.now())
     assert not limiter.check("busy", THROTTLED, clock.now()).allowed
+
+
+def test_sweeps_stay_rare_while_every_bucket_is_still_refilling(clock, monkeypatch):
+    """Design (ratelimit.py SWEEP_FLOOR): "the sweep's cost stays proportional to the buckets created since the last one"."""
+    monkeypatch.setattr(RateLimiter, "SWEEP_FLOOR", 50)
+    limiter, sweeps = RateLimiter(None), []
+    sweep = limiter._sweep
+    monkeypatch.setattr(limiter, "_sweep", lambda now: sweeps.append(now) or sweep(now))
+    for n in range(5_000):
+        limiter.check(f"key-{n}", THROTTLED, clock.now())  # the clock stands still: nothing refills
+    assert len(limiter) == 5_000
+    assert len(sweeps) <= 8  # at 50, 100, 200, ... 3,200 buckets

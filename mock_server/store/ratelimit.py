@@ -40,6 +40,8 @@ class Decision:
 class RateLimiter:
     # Buckets are swept when a new one would pass this many, then at twice what is left:
     # the sweep's cost stays proportional to the buckets created since the last one.
+    # Dropping a refilled bucket cannot be seen while the mock clock moves forward; set back
+    # to before the sweep, a dropped key starts full where a kept one would be refilling.
     SWEEP_FLOOR = 1024
 
     def __init__(self, default: RateLimitSpec | None) -> None:
