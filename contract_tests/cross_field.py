@@ -1,7 +1,8 @@
 """Rules between fields or across requests that JSON Schema cannot state. A
 generated "schema-valid" case that breaks one is not valid data, so
 `positive_data_acceptance` is not asked of it (docs/decisions.md,
-D-date-range-limit and D-idempotency); every other check still is."""
+D-date-range-limit and D-idempotency); every other check still is. And a call id
+that came back from an idempotent replay is not held to `ensure_resource_availability`."""
 from __future__ import annotations
 
 from datetime import date
@@ -36,6 +37,30 @@ class IdempotencyLedger:
             return False
         first = self._first_body.setdefault(key, body)
         return first != body
+
+
+class CreatedCalls:
+    """How often each call_id came back from a successful create. One that comes back twice
+    came from an idempotent replay (D-idempotency: the same key and body replay the first
+    answer), perhaps of a call deleted since: a 404 for it is not the "created resource not
+    found" (ST302) Schemathesis takes it for, which only knows the deletes of its own scenario."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, int] = {}
+
+    def note(self, case, response) -> None:
+        if case.operation.definition.raw.get("operationId") != "createCall" or not 200 <= response.status_code < 300:
+            return
+        try:
+            call_id = response.json()["data"]["call_id"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if isinstance(call_id, str):
+            self._answers[call_id] = self._answers.get(call_id, 0) + 1
+
+    def replayed(self, case) -> bool:
+        call_id = (case.path_parameters or {}).get("call_id")
+        return isinstance(call_id, str) and self._answers.get(call_id, 0) > 1
 
 
 def breaks_rule(case, ledger: IdempotencyLedger) -> bool:
