@@ -42,16 +42,17 @@ class Exchange:
 
 
 class Api:
-    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 15.0, headers: dict | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        self.default_headers = dict(headers or {})  # on every request (the suite's X-Mock-Session)
         self.timeout = timeout
         self.exchanges: list[Exchange] = []
 
     def request(self, method: str, path: str, *, key: Key | None = None, headers: dict | None = None,
                 json_body=None, data: bytes | str | None = None, params=None, raw_path: bool = False) -> requests.Response:
         url = path if raw_path else f"{self.base_url}{path}"
-        all_headers = dict(headers or {})
+        all_headers = {**self.default_headers, **(headers or {})}
         if key is not None:
             all_headers["Authorization"] = f"Bearer {key.secret}"
         if json_body is not None:

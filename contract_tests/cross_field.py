@@ -1,8 +1,14 @@
 """Rules between fields or across requests that JSON Schema cannot state. A
 generated "schema-valid" case that breaks one is not valid data, so
 `positive_data_acceptance` is not asked of it (docs/decisions.md,
-D-date-range-limit and D-idempotency); every other check still is. And a call id
-that came back from an idempotent replay is not held to `ensure_resource_availability`."""
+D-date-range-limit, D-max-slots-bounds and D-idempotency); every other check still
+is. And a call id that came back from an idempotent replay is not held to
+`ensure_resource_availability`.
+
+On the mock the rules are the mock's (a range of at most 366 dates). Elsewhere they are
+the strictest the docs allow: a range no longer than the docs' own examples show
+accepted, and no capacity at all, since a server may refuse one below a record's
+bookings."""
 from __future__ import annotations
 
 from datetime import date
@@ -19,11 +25,11 @@ def _date(value) -> date | None:
         return None
 
 
-def breaks_date_range(date_from, date_to) -> bool:
+def breaks_date_range(date_from, date_to, longest: int = MAX_RANGE_DAYS) -> bool:
     start, end = _date(date_from), _date(date_to)
     if start is None or end is None:
         return False
-    return end < start or (end - start).days + 1 > MAX_RANGE_DAYS
+    return end < start or (end - start).days + 1 > longest
 
 
 class IdempotencyLedger:
@@ -49,7 +55,7 @@ class CreatedCalls:
         self._answers: dict[str, int] = {}
 
     def note(self, case, response) -> None:
-        if case.operation.definition.raw.get("operationId") != "createCall" or not 200 <= response.status_code < 300:
+        if operation_id(case) != "createCall" or not 200 <= response.status_code < 300:
             return
         try:
             call_id = response.json()["data"]["call_id"]
@@ -63,13 +69,26 @@ class CreatedCalls:
         return isinstance(call_id, str) and self._answers.get(call_id, 0) > 1
 
 
-def breaks_rule(case, ledger: IdempotencyLedger) -> bool:
-    op = case.operation.definition.raw.get("operationId")
+def operation_id(case) -> str | None:
+    """The operationId of a Schemathesis case, from its public method and path."""
+    from .spec import operation_ids
+    return operation_ids().get((case.operation.method.upper(), case.operation.path))
+
+
+def breaks_rule(case, ledger: IdempotencyLedger, strictest: bool = False) -> bool:
+    """Whether `case` breaks a rule JSON Schema cannot state: the mock's rules, or with
+    `strictest` the strictest rules the docs allow a server."""
+    from .spec import docs_example_range
+    op = operation_id(case)
+    longest = docs_example_range(op) if strictest and op in ("getScheduleTracking", "regenerateTracking") \
+        else MAX_RANGE_DAYS
     if op == "getScheduleTracking":
         query = case.query or {}
-        return breaks_date_range(query.get("date_from"), query.get("date_to"))
+        return breaks_date_range(query.get("date_from"), query.get("date_to"), longest)
     if op == "regenerateTracking" and isinstance(case.body, dict):
-        return breaks_date_range(case.body.get("date_from"), case.body.get("date_to"))
+        return breaks_date_range(case.body.get("date_from"), case.body.get("date_to"), longest)
+    if op == "updateTrackingRecord" and strictest:
+        return isinstance(case.body, dict) and case.body.get("max_slots") is not None
     if op == "createCall":
         headers = {k.lower(): v for k, v in (case.headers or {}).items()}
         return ledger.reuses_with_other_body(headers.get("idempotency-key"), case.body)

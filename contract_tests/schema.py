@@ -41,7 +41,7 @@ def document_for(target: Target) -> dict:
 def load(target: Target, seed: int, *, key_secret: str | None):
     config = schemathesis.Config.from_path(CONFIG)
     schema = schemathesis.openapi.from_dict(document_for(target), config=config)
-    headers = {"Authorization": f"Bearer {key_secret}"} if key_secret else {}
+    headers = {**target.session_headers, **({"Authorization": f"Bearer {key_secret}"} if key_secret else {})}
     schema.config.update(base_url=target.base_url, headers=headers)
     schema.config.seed = seed
     schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],

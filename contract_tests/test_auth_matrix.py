@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from .client import codes_in
+from .conftest import need_key
 from .seeds import SAFE_NUMBER
 from .spec import operations
 
@@ -42,13 +43,21 @@ def test_every_documented_operation_is_in_the_matrix():
 
 @pytest.mark.clause("AUTH-HEADER", "AUTH-401")
 @pytest.mark.parametrize("credentials", [
-    None, "Bearer sk_contract_unknown_key_1b6c", "Basic c2tfbGl2ZTp4", "Bearer ", "sk_live_your_api_key_here"])
+    None, "Bearer sk_contract_unknown_key_1b6c", "Basic c2tfbGl2ZTp4", "Bearer ", "sk_contract_unknown_key_1b6c"])
 @pytest.mark.parametrize("op_id", sorted(HARMLESS))
 def test_missing_or_invalid_key_is_401(api, target, op_id, credentials):
     """'Include your API key in the Authorization header of every request.'; '401 — missing or invalid API key'."""
     headers = {} if credentials is None else {"Authorization": credentials}
     response = send(api, op_id, headers=headers)
     assert response.status_code == 401
+
+
+@pytest.mark.clause("AUTH-HEADER", "AUTH-401")
+@pytest.mark.mock_only("D-bearer-scheme", observe=True)
+def test_a_valid_key_without_the_bearer_scheme_is_401(api, target):
+    """D-bearer-scheme: 'Authorization: Bearer sk_live_…' is the documented form; the bare key is refused on the mock."""
+    key = need_key(target, "slots:read")
+    assert send(api, "getAvailability", headers={"Authorization": key.secret}).status_code == 401
 
 
 def _matrix():
@@ -97,7 +106,7 @@ def test_key_with_no_scope_is_403_everywhere(api, target, op_id):
 
 
 @pytest.mark.clause("AUTH-401")
-@pytest.mark.mock_only
+@pytest.mark.mock_only("D-key-never-echoed", observe=True)
 def test_rejected_key_is_never_echoed(api, target):
     """Security: a presented key appears in no response header or body."""
     secret = f"sk_contract_DISTINCTIVE_{uuid.uuid4().hex}"

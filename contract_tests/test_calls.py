@@ -4,6 +4,7 @@ create dials that number); rejected-input tests use numbers that cannot ring."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from .conftest import need_key
 from .seeds import SAFE_NUMBER, Seeds
 
 STATUSES = {"pending", "scheduled", "in_progress", "completed", "failed", "cancelled"}
+STARTED = {"in_progress", "completed", "failed"}
 DOCS_BODY = {
     "agent_id": "agent_123",
     "contact_name": "Raj Patel",
@@ -52,8 +54,17 @@ def test_created_call_reads_back_what_was_sent(api, target, seeds):
     for field in ("agent_id", "contact_name", "contact_email"):
         assert call[field] == DOCS_BODY[field], field
     assert call["contact_number"] == seeds.contact_number()
-    assert call["additional_info"] == DOCS_BODY["additional_info"]
-    assert call["scheduled_at"] >= call["created_at"]
+    # The docs' own GET example shows less additional_info than their create sent: what comes back is
+    # what was sent, but not necessarily all of it (D-call-optional-fields).
+    info = call.get("additional_info") or {}
+    assert isinstance(info, dict) and info.items() <= DOCS_BODY["additional_info"].items(), info
+    if target.is_mock:
+        assert info == DOCS_BODY["additional_info"]
+    assert timestamp(call["scheduled_at"]) >= timestamp(call["created_at"])
+
+
+def timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 @pytest.mark.clause("CALLS-CREATE-REQUIRED", "CALLS-400")
@@ -69,15 +80,28 @@ def test_create_without_a_required_field_is_400(api, target, missing):
 
 
 @pytest.mark.clause("CALLS-400")
-@pytest.mark.parametrize("field,value", [
-    ("agent_id", 123), ("contact_number", 919876543210), ("contact_name", 5),
-    ("additional_info", "not an object"), ("agent_id", None),
-])
+@pytest.mark.parametrize("field,value", [("agent_id", 123), ("additional_info", "not an object"), ("agent_id", None)])
 def test_create_with_an_ill_typed_field_is_400(api, target, field, value):
     """'400 | Bad request — … invalid fields in the request body'."""
     body = {"agent_id": "agent_123", "contact_number": SAFE_NUMBER, field: value}
     response = api.post("/calls", key=need_key(target, "calls:create"), json_body=body)
     assert response.status_code == 400
+
+
+@pytest.mark.clause("CALLS-400", "CALLS-422")
+def test_create_with_a_number_that_is_not_a_string_is_400_or_422(api, target):
+    """'400 — … invalid fields'; '422 — invalid phone number format': a number typed as a JSON number is either."""
+    body = {"agent_id": "agent_123", "contact_number": 910000000000}
+    response = api.post("/calls", key=need_key(target, "calls:create"), json_body=body)
+    assert response.status_code in ((400,) if target.is_mock else (400, 422))
+
+
+@pytest.mark.clause("CALLS-400")
+@pytest.mark.mock_only("D-text-field-limits")
+def test_create_with_a_contact_name_that_is_not_text_is_400(api, target):
+    """D-text-field-limits: contact_name is text; 5 is an invalid field (400)."""
+    body = {"agent_id": "agent_123", "contact_number": SAFE_NUMBER, "contact_name": 5}
+    assert api.post("/calls", key=need_key(target, "calls:create"), json_body=body).status_code == 400
 
 
 @pytest.mark.clause("CALLS-PHONE-E164", "CALLS-422")
@@ -90,7 +114,7 @@ def test_create_with_a_number_that_is_not_plus91_and_10_digits_is_422(api, targe
 
 
 @pytest.mark.clause("CALLS-PHONE-E164", "CALLS-422")
-@pytest.mark.mock_only
+@pytest.mark.mock_only("D-phone-422")
 @given(number=st.one_of(
     st.from_regex(r"\A\+(?!91)[1-9][0-9]{6,13}\Z"),  # other country codes
     st.from_regex(r"\A\+91[0-9]{0,9}\Z"),  # too short
@@ -115,7 +139,9 @@ def test_same_idempotency_key_and_body_return_the_same_call(api, target, seeds):
     first = api.post("/calls", key=key, json_body=body, headers=idem)
     second = api.post("/calls", key=key, json_body=body, headers=idem)
     assert first.status_code == 201
-    assert second.status_code == first.status_code
+    # A replay may answer as the first did (the IETF draft, and the mock) or 200 for the call
+    # that already exists: the docs do not say (D-idempotency).
+    assert second.status_code == 201 if target.is_mock else second.status_code in (200, 201)
     assert second.json()["data"]["call_id"] == first.json()["data"]["call_id"]
 
 
@@ -132,13 +158,15 @@ def test_new_idempotency_key_creates_a_new_call(api, target, seeds):
 
 
 @pytest.mark.clause("CALLS-IDEMPOTENCY")
-@pytest.mark.mock_only
-def test_idempotency_key_reused_with_another_body_is_422(api, target):
+@pytest.mark.mock_only("D-idempotency", observe=True)
+@pytest.mark.writes("calls")
+def test_idempotency_key_reused_with_another_body_is_422(api, target, seeds):
     """D-idempotency (IETF draft): the same key with a different body is 422 IDEMPOTENCY_KEY_REUSED."""
     key = need_key(target, "calls:create")
     idem = {"Idempotency-Key": f"contract-{uuid.uuid4()}"}
-    assert api.post("/calls", key=key, json_body={"agent_id": "a", "contact_number": SAFE_NUMBER}, headers=idem).status_code == 201
-    response = api.post("/calls", key=key, json_body={"agent_id": "b", "contact_number": SAFE_NUMBER}, headers=idem)
+    number = seeds.contact_number()
+    assert api.post("/calls", key=key, json_body={"agent_id": "a", "contact_number": number}, headers=idem).status_code == 201
+    response = api.post("/calls", key=key, json_body={"agent_id": "b", "contact_number": number}, headers=idem)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
 
@@ -161,12 +189,19 @@ def test_cancel_of_scheduled_call_is_200_then_409_and_the_call_stays_cancelled(a
     call_id = seeds.new_call(api)
     key = need_key(target, "calls:cancel")
     first = api.post(f"/calls/{call_id}/cancel", key=key)
+    read_key = need_key(target, "calls:read")
+    if first.status_code == 409:
+        # When a call starts is the server's: it may have started already, and then 409 is due.
+        status = api.get(f"/calls/{call_id}", key=read_key).json()["data"]["status"]
+        assert status in STARTED, f"cancel of a {status} call was refused with 409"
+        pytest.skip(f"the new call was already {status} when cancelled; nothing left to cancel")
     assert first.status_code == 200
     data = first.json()["data"]
     assert data["call_id"] == call_id and data["status"] == "cancelled" and data["cancelled_at"]
     again = api.post(f"/calls/{call_id}/cancel", key=key)
-    assert again.status_code == 409
-    read = api.get(f"/calls/{call_id}", key=need_key(target, "calls:read"))
+    # Cancelling it again: 409 on the mock (D-cancel-again); elsewhere any answer that keeps it cancelled.
+    assert again.status_code == 409 if target.is_mock else again.status_code < 500
+    read = api.get(f"/calls/{call_id}", key=read_key)
     assert read.json()["data"]["status"] == "cancelled"
 
 
@@ -187,7 +222,8 @@ def test_delete_of_completed_call_is_200_and_then_the_call_is_gone(api, target, 
     call_id = seeds.call_in(api, "deletable")
     response = api.delete(f"/calls/{call_id}", key=need_key(target, "calls:delete"))
     assert response.status_code == 200
-    assert response.json()["data"] == {"call_id": call_id, "deleted": True}
+    data = response.json()["data"]
+    assert data["call_id"] == call_id and data["deleted"] is True
     assert api.get(f"/calls/{call_id}", key=need_key(target, "calls:read")).status_code == 404
 
 

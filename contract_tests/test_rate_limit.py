@@ -3,35 +3,63 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import pytest
-import requests
 
 from .client import codes_in
-from .target import control_url, offers_control
+from .control import control_for
 
 LONGEST_REAL_WAIT = 10  # seconds the suite will sleep to honour a Retry-After off the mock
+PARAMS = {"date": "2026-06-15"}
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds to wait: delta-seconds, or an HTTP-date (RFC 9110 §10.2.3,
+    D-retry-after-form); None when it is neither."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def provoke_429(api, target):
+    """Requests until a 429, or a skip saying what would provoke one. The throttled key of the
+    mock's keys file must be throttled on the mock (its burst is the mock's own setting)."""
+    throttled = target.throttled_key()
+    probe = int(os.environ.get("RATE_LIMIT_PROBE", "0") or 0)
+    key = throttled or target.key_with("slots:read")
+    limit = probe or (50 if throttled else 0)
+    if key is None or not limit:
+        pytest.skip("provoking a 429 needs a throttled key in the keys file (rate_limit: {burst: N}) "
+                    "or RATE_LIMIT_PROBE=N requests")
+    for _ in range(limit):
+        response = api.get("/appointment-slots/availability", key=key, params=PARAMS)
+        if response.status_code == 429:
+            return key, response
+    if target.is_mock and throttled:
+        pytest.fail(f"no 429 after {limit} requests with the key '{throttled.label}', whose burst the keys file sets")
+    pytest.skip(f"no 429 within {limit} requests: the target's limit is higher (the docs state none); "
+                f"raise RATE_LIMIT_PROBE to go further")
 
 
 @pytest.mark.clause("RATE-429")
 def test_429_carries_retry_after(api, target):
     """'retry after the indicated delay': a 429 says how long, in Retry-After."""
-    key = target.throttled_key()
-    probe = int(os.environ.get("RATE_LIMIT_PROBE", "0"))
-    if key is None or (not target.is_mock and not probe):
-        key = key or target.key_with("slots:read")
-        if not target.is_mock and not probe:
-            pytest.skip("provoking a 429 needs the bundled mock's throttled key, or RATE_LIMIT_PROBE=N requests")
-    limit = probe or 50
-    for _ in range(limit):
-        response = api.get("/appointment-slots/availability", key=key, params={"date": "2026-06-15"})
-        if response.status_code == 429:
-            break
-    else:
-        pytest.fail(f"no 429 after {limit} requests")
+    _, response = provoke_429(api, target)
     retry_after = response.headers.get("Retry-After")
-    assert retry_after is not None and retry_after.strip().isdigit(), f"Retry-After is {retry_after!r}"
+    assert retry_after_seconds(retry_after) is not None, f"Retry-After is {retry_after!r}"
     if target.is_mock:
+        assert retry_after.strip().isdigit(), f"D-rate-limit: the mock's Retry-After is whole seconds, not {retry_after!r}"
         assert "RATE_LIMITED" in codes_in(response.json())
         assert response.headers.get("RateLimit-Policy") and response.headers.get("RateLimit")
 
@@ -39,24 +67,16 @@ def test_429_carries_retry_after(api, target):
 @pytest.mark.clause("RATE-429")
 def test_retrying_after_the_indicated_delay_is_no_longer_refused(api, target):
     """'retry after the indicated delay': once Retry-After has passed, the same request is not refused for rate."""
-    key = target.throttled_key()
-    probe = int(os.environ.get("RATE_LIMIT_PROBE", "0"))
-    control = control_url(target.base_url) if offers_control(target.base_url) else None
-    if key is None or (control is None and not probe):
-        pytest.skip("needs the bundled mock's throttled key and control API, or RATE_LIMIT_PROBE=N requests")
-    params = {"date": "2026-06-15"}
-    for _ in range(probe or 50):
-        response = api.get("/appointment-slots/availability", key=key, params=params)
-        if response.status_code == 429:
-            break
-    else:
-        pytest.fail("no 429 to retry after")
-    wait = int(response.headers["Retry-After"])
+    key, response = provoke_429(api, target)
+    wait = retry_after_seconds(response.headers.get("Retry-After"))
+    if wait is None:
+        pytest.fail(f"the 429 indicates no delay: Retry-After is {response.headers.get('Retry-After')!r}")
+    control = control_for(target)
     if control is not None:
-        requests.post(f"{control}/clock/advance", json={"seconds": wait}, timeout=10).raise_for_status()
+        control.advance(wait)
     elif wait > LONGEST_REAL_WAIT:
-        pytest.skip(f"Retry-After is {wait} s; the suite waits at most {LONGEST_REAL_WAIT} s off the mock")
+        pytest.skip(f"Retry-After is {wait:g} s; the suite waits at most {LONGEST_REAL_WAIT} s off the mock")
     else:
         time.sleep(wait)
-    retry = api.get("/appointment-slots/availability", key=key, params=params)
-    assert retry.status_code != 429, f"still refused after waiting the indicated {wait} s"
+    retry = api.get("/appointment-slots/availability", key=key, params=PARAMS)
+    assert retry.status_code != 429, f"still refused after waiting the indicated {wait:g} s"

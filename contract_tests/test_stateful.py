@@ -17,12 +17,10 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
-import requests
-
 from . import profiles
 from . import schema as schema_module
-from .cross_field import CreatedCalls, IdempotencyLedger, breaks_rule
-from .target import control_url, offers_control
+from .control import control_for
+from .cross_field import CreatedCalls, IdempotencyLedger, breaks_rule, operation_id
 
 # The per-operation data checks (negative/positive data, auth probes, methods) run in
 # test_schema_conformance; here, what only a sequence of calls can show.
@@ -42,24 +40,28 @@ def test_links_between_operations_hold_over_random_workflows(target, seed):
     schema = schema_module.load(target, seed, key_secret=key.secret)
     contact = target.contact_number
     ledger, created = IdempotencyLedger(), CreatedCalls()
-    control = control_url(target.base_url) if offers_control(target.base_url) else None
+    control = control_for(target)
 
     class Workflow(schema.as_state_machine()):
         def setup(self):
             # Each example starts from the fixtures: Hypothesis needs the same
             # choices to meet the same server, or it reports flaky generation.
+            # (The suite's own session, unless it started the mock itself.)
             if control:
-                requests.post(f"{control}/reset", timeout=10).raise_for_status()
+                control.reset()
 
         def before_call(self, case):
             # Never dial a generated number: every created call goes to the test number.
-            if case.operation.definition.raw.get("operationId") == "createCall" and isinstance(case.body, dict):
+            if operation_id(case) == "createCall" and isinstance(case.body, dict):
                 case.body["contact_number"] = contact
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             breaks_rule(case, ledger)
             created.note(case, response)
-            case.validate_response(response, checks=REPLAY_CHECKS if created.replayed(case) else STATEFUL_CHECKS)
+            # The recorder is what use_after_free and ensure_resource_availability read the
+            # earlier steps from: without it they can never fire.
+            case.validate_response(response, checks=REPLAY_CHECKS if created.replayed(case) else STATEFUL_CHECKS,
+                                   transport_kwargs=kwargs or None, recorder=self.recorder)
 
     profile = profiles.current()
     Workflow.run(settings=settings(max_examples=profile.stateful_examples,

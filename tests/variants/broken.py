@@ -1,30 +1,24 @@
-"""Broken variants of the bundled mock, one documented clause each.
+"""Broken variants of the bundled mock, one documented clause each (see base.py for
+what a variant is).
 
-Every variant names the clause of contract_tests/clauses.yaml it breaks, says in
-one line how, and has an `apply()` context manager that monkeypatches the mock
-in the current process (a store method, a handler, the validator, an error
-class, or the Contract read from openapi.yaml) with `unittest.mock.patch.object`.
-No file of mock_server/ is edited: `python -m tests.broken.serve NAME` enters
-`apply()` and then builds and serves the app, so the patches are in place before
-`create_app` binds the handlers and reads the contract.
+Every variant names the clause of contract_tests/clauses.yaml it breaks and says in
+one line how. The suite must fail each one, with the bundled mock's control API
+(mock mode) and without it (foreign mode, seeds by environment).
 
 A variant the suite is known not to catch carries `expected_caught=False` and the
 reason; one it catches without naming the clause in its failure report carries
 `report_names_clause=False` and `report_gap`. tests/test_suite_catches_broken_variants.py
 turns each into a strict xfail, so closing the gap makes that case fail until the
-flag is flipped. (None is known today: all 30 variants are caught and named.)
+flag is flipped.
 """
 from __future__ import annotations
 
 import dataclasses
 import threading
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable, Iterator
 from unittest.mock import patch
 
-from mock_server import errors, spec as spec_module, validation
+from mock_server import errors
 from mock_server.errors import ApiError, CallNotCancellable, CallNotDeletable, NotFound
 from mock_server.handlers import calls as calls_handlers
 from mock_server.handlers import slots as slots_handlers
@@ -37,64 +31,11 @@ from mock_server.store.keys import ApiKey
 from mock_server.store.slots import SEP, AvailabilitySlot, SlotStore, TrackingRecord
 from mock_server.validation import BodyValidator, ParametersValidator
 
+from .base import Variant, body_error_without as _body_error_without, contract_patch as _contract_patch, registrar
+
 NIL = "00000000-0000-0000-0000-000000000000"
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    clause: str  # the id in contract_tests/clauses.yaml this variant breaks
-    description: str
-    patcher: Callable[[ExitStack], None]  # enters the variant's patches on the stack
-    expected_caught: bool = True
-    reason: str = ""  # why the suite misses it, when expected_caught is False
-    report_names_clause: bool = True  # the suite's failure report prints "Documented clause <clause>"
-    report_gap: str = ""  # why it does not, when report_names_clause is False
-
-    @contextmanager
-    def apply(self) -> Iterator[None]:
-        """Patch the mock for as long as the block runs."""
-        with ExitStack() as stack:
-            self.patcher(stack)
-            yield
-
-
 VARIANTS: list[Variant] = []
-
-
-def variant(name: str, clause: str, description: str, **kw) -> Callable:
-    def register(patcher: Callable[[ExitStack], None]) -> Callable[[ExitStack], None]:
-        VARIANTS.append(Variant(name, clause, description, patcher, **kw))
-        return patcher
-    return register
-
-
-def by_name(name: str) -> Variant:
-    for v in VARIANTS:
-        if v.name == name:
-            return v
-    raise KeyError(f"no broken variant named {name!r}; known: {', '.join(v.name for v in VARIANTS)}")
-
-
-def _contract_patch(stack: ExitStack, change: Callable[[spec_module.Contract], spec_module.Contract]) -> None:
-    """Make create_app see a changed Contract for openapi.yaml (the control spec is left alone)."""
-    original = spec_module.load
-
-    def load(path=spec_module.SPEC_PATH):
-        contract = original(path)
-        return change(contract) if "getCall" in contract.required_scope else contract
-
-    stack.enter_context(patch.object(spec_module, "load", load))
-
-
-def _body_error_without(stack: ExitStack, drop: Callable) -> None:
-    """The body validator forgets the schema errors `drop` matches."""
-    original = validation.body_error
-
-    def body_error(errs):
-        return original([e for e in errs if not drop(e)])
-
-    stack.enter_context(patch.object(validation, "body_error", body_error))
+variant = registrar(VARIANTS)
 
 
 # ── authentication and scopes ────────────────────────────────────────────────
@@ -306,9 +247,10 @@ def _(stack):
 COMPUTED = ("filled_slots", "available_slots")
 
 
-@variant("patch_accepts_computed_counts", "PATCH-COMPUTED",
-         "PATCH with filled_slots or available_slots is answered 200 (the field silently ignored) instead of 4xx")
+@variant("patch_sets_computed_counts", "PATCH-COMPUTED",
+         "PATCH with filled_slots or available_slots is answered 200 and later reads of that record show the value sent")
 def _(stack):
+    forced: dict[str, dict] = {}
     original_validate = BodyValidator._validate
 
     def validate(self, body):
@@ -320,13 +262,21 @@ def _(stack):
     original_handler = SlotsApi.update_tracking_record
 
     async def update_tracking_record(self, slot_id, body):
+        record = self.state.slots.record(slot_id)
+        forced.setdefault(record.slot_id, {}).update({k: body[k] for k in COMPUTED if k in body})
         rest = {k: v for k, v in body.items() if k not in COMPUTED}
         if not rest:
-            return {"success": True, "data": slots_handlers.record_body(self.state.slots.record(slot_id))}, 200
+            return {"success": True, "data": slots_handlers.record_body(record)}, 200
         return await original_handler(self, slot_id, rest)
+
+    original_body = slots_handlers.record_body
+
+    def record_body(record):
+        return {**original_body(record), **forced.get(record.slot_id, {})}
 
     stack.enter_context(patch.object(BodyValidator, "_validate", validate))
     stack.enter_context(patch.object(SlotsApi, "update_tracking_record", update_tracking_record))
+    stack.enter_context(patch.object(slots_handlers, "record_body", record_body))
 
 
 @variant("regenerate_treats_date_to_as_exclusive", "REGEN-RESPONSE",
@@ -447,3 +397,29 @@ def _(stack):
         return body
 
     stack.enter_context(patch.object(calls_handlers, "call_body", call_body))
+
+
+# ── only a sequence of requests shows these (Schemathesis' stateful checks) ────
+@variant("deleted_call_still_readable_through_links", "SPEC-LINKS",
+         "DELETE answers 200 deleted:true for any call but keeps it: a GET that follows the spec's links still "
+         "finds it (use_after_free)",)
+def _(stack):
+    def delete(self, call_id, now):
+        return self.get(call_id, now).call_id
+
+    stack.enter_context(patch.object(CallStore, "delete", delete))
+
+
+@variant("created_call_not_found_at_first", "SPEC-LINKS",
+         "A call is not found (404) for its first 60 seconds: the GET that follows a create through the spec's "
+         "links misses it (ensure_resource_availability)",)
+def _(stack):
+    original = CallStore.get
+
+    def get(self, call_id, now):
+        call = original(self, call_id, now)
+        if now - call.created_at < timedelta(seconds=60):
+            raise NotFound("Call not found", field="call_id")
+        return call
+
+    stack.enter_context(patch.object(CallStore, "get", get))
