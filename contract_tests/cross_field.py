@@ -95,13 +95,16 @@ def breaks_rule(case, ledger: IdempotencyLedger, strictest: bool = False) -> boo
     return False
 
 
-def excluded_operations(target: Target) -> set[str]:
-    """Operations Schemathesis must not fuzz on this target. Creating a call places a
-    real phone call to whatever number was generated, so off the bundled mock call
-    creation is never fuzzed (scenario tests create calls to TEST_CONTACT_NUMBER only)."""
+def excluded_operations(target: Target, *, calls_to_test_number: bool = False) -> set[str]:
+    """Operations Schemathesis must not send on this target. Creating a call places a real
+    phone call to whatever number was generated, so off the bundled mock call creation is
+    never fuzzed; only the stateful test (`calls_to_test_number`), which rewrites every
+    created call's number to TEST_CONTACT_NUMBER, may create calls there."""
     from .spec import CALL_WRITES, WRITE_OPERATIONS
     if target.is_mock:
         return set()
-    if target.allow_writes:
-        return {"createCall"} | (CALL_WRITES if not target.contact_number else set())
-    return set(WRITE_OPERATIONS)
+    if not target.allow_writes:
+        return set(WRITE_OPERATIONS)
+    if not target.contact_number:
+        return set(CALL_WRITES)
+    return set() if calls_to_test_number else {"createCall"}

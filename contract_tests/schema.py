@@ -34,13 +34,17 @@ def without_operations(doc: dict, operation_ids: set[str]) -> dict:
     return doc
 
 
-def document_for(target: Target) -> dict:
-    return without_operations(for_target(target.is_mock), excluded_operations(target))
+def document_for(target: Target, *, calls_to_test_number: bool = False) -> dict:
+    return without_operations(for_target(target.is_mock),
+                              excluded_operations(target, calls_to_test_number=calls_to_test_number))
 
 
-def load(target: Target, seed: int, *, key_secret: str | None):
+def load(target: Target, seed: int, *, key_secret: str | None, calls_to_test_number: bool = False):
+    """Schemathesis over the operations it may send on `target` (`calls_to_test_number`: the
+    caller rewrites every created call's number to TEST_CONTACT_NUMBER, so it may create calls)."""
     config = schemathesis.Config.from_path(CONFIG)
-    schema = schemathesis.openapi.from_dict(document_for(target), config=config)
+    schema = schemathesis.openapi.from_dict(document_for(target, calls_to_test_number=calls_to_test_number),
+                                            config=config)
     headers = {**target.session_headers, **({"Authorization": f"Bearer {key_secret}"} if key_secret else {})}
     schema.config.update(base_url=target.base_url, headers=headers)
     schema.config.seed = seed

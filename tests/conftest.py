@@ -247,3 +247,36 @@ def live_mock() -> Iterator[str]:
     """The real CLI on a free port; yields `http://127.0.0.1:PORT/v1`."""
     with running_mock() as base:
         yield base
+
+
+VERDICT_TESTS = {"test_suite_fails_when_the_mock_breaks_the_clause": "broken",
+                 "test_suite_passes_a_server_that_differs_only_where_the_docs_are_silent": "legitimate"}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The proof both ways, in one line: how many legitimate variants the suite passed and how
+    many broken ones it caught (tests/test_suite_verdicts_both_ways.py)."""
+    tally: dict[str, list[int]] = {}
+    for outcome in ("passed", "failed", "xfailed", "xpassed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            name = report.nodeid.split("::")[-1].split("[")[0]
+            kind = VERDICT_TESTS.get(name)
+            if kind is None:
+                continue
+            if kind == "broken":
+                kind = "broken-mock" if report.nodeid.endswith("-mock]") else "broken-foreign"
+            good = tally.setdefault(kind, [0, 0])
+            good[1] += 1
+            good[0] += outcome == "passed"
+    if not tally:
+        return
+    parts = []
+    if "legitimate" in tally:
+        parts.append("legitimate variants: {} of {} passed".format(*tally["legitimate"]))
+    if "broken-foreign" in tally:
+        parts.append("broken variants: {} of {} caught (foreign mode)".format(*tally["broken-foreign"]))
+    if "broken-mock" in tally:
+        parts.append("{} of {} caught (mock mode)".format(*tally["broken-mock"]))
+    terminalreporter.write_line("; ".join(parts))

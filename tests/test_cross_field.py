@@ -8,11 +8,13 @@ from types import SimpleNamespace
 from conftest import auth_header, call_body
 
 from contract_tests.cross_field import CreatedCalls
+from contract_tests.spec import operations
 
 
 def _case(operation_id: str, call_id: str | None = None):
-    """The two things CreatedCalls reads of a Schemathesis case."""
-    return SimpleNamespace(operation=SimpleNamespace(definition=SimpleNamespace(raw={"operationId": operation_id})),
+    """The two things CreatedCalls reads of a Schemathesis case: its operation's method and path, its path parameters."""
+    method, path, _ = operations()[operation_id]
+    return SimpleNamespace(operation=SimpleNamespace(method=method.lower(), path=path),
                            path_parameters={"call_id": call_id} if call_id else {})
 
 

@@ -41,18 +41,21 @@ def by_name(name: str):
 
 
 def seed_calls(state) -> dict[str, str]:
-    """Three calls a foreign-mode run needs, made in the store as a real server's history would
-    hold them: created an hour ago, one still in progress (for a day), two completed."""
+    """Three calls a foreign-mode run needs, stored as a real server's history would hold them
+    (the control API's seeding format, so no variant's patched store operation is involved):
+    created an hour ago, one still in progress (for a day), two completed."""
+    from mock_server.clock import isoformat_z
+    from mock_server.snapshot import parse_call
+
     now = state.clock.now()
+    hour_ago, later = isoformat_z(now - timedelta(hours=1)), isoformat_z(now + timedelta(days=1))
     ids = {}
     for variable, status in (("IN_PROGRESS_CALL_ID", "in_progress"), ("COMPLETED_CALL_ID", "completed"),
                              ("DELETABLE_CALL_ID", "completed")):
-        call = state.calls.create(agent_id="agent_123", contact_number="+919876543210", contact_name=None,
-                                  contact_email=None, additional_info=None, now=now)
-        state.calls.force(call.call_id, status, now)
-        call.created_at = now - timedelta(hours=1)
-        if status == "in_progress":
-            call.ends_at = now + timedelta(days=1)
+        raw = {"agent_id": "agent_123", "contact_number": "+919876543210", "status": status,
+               "created_at": hour_ago, "scheduled_at": hour_ago, "started_at": hour_ago,
+               **({"ends_at": later} if status == "in_progress" else {"updated_at": isoformat_z(now)})}
+        call = state.calls.add(parse_call(raw, variable, now, state.settings.lifecycle))
         ids[variable] = call.call_id
     return ids
 
