@@ -114,8 +114,8 @@ class ConformanceReport:
         if record is None:
             choice = item.get_closest_marker("mock_only")
             ids = tuple(dict.fromkeys(a for m in item.iter_markers("clause") for a in m.args))
-            record = Record(item.nodeid, ids, (choice.args[0] if choice.args else "docs/decisions.md") if choice else None,
-                            bool(choice and choice.kwargs.get("observe")))
+            decision = (choice.args[0] if choice.args else "docs/decisions.md") if choice else None
+            record = Record(item.nodeid, ids, decision, bool(choice and choice.kwargs.get("observe")))
             item.stash[self.key] = record
             self.records.setdefault(record.nodeid, record)
         return record
@@ -361,7 +361,7 @@ def to_html(header, summary, entries, points, is_mock) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>HuskyVoice API conformance</title>", f"<style>{CSS}</style></head><body>",
            "<h1>HuskyVoice API conformance</h1>", "<dl>"]
-    out += [f"<dt>{e_(k)}</dt><dd>{'<code>' + e_(v) + '</code>' if k == 'Reproduce' else e_(v)}</dd>" for k, v in header]
+    out += [f"<dt>{e_(k)}</dt><dd>{f'<code>{e_(v)}</code>' if k == 'Reproduce' else e_(v)}</dd>" for k, v in header]
     out += ["</dl>", f"<p><strong>{e_(summary)}</strong></p>", "<h2>Clauses</h2>",
             "<table><tr><th>Clause</th><th>Verdict</th><th>Tests</th></tr>"]
     out += [f'<tr><td><a href="#{e_(e["id"])}">{e_(e["id"])}</a></td><td class="{e_(e["verdict"])}">'
