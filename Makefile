@@ -7,6 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 4010
 TARGET ?=
 PROFILE ?= fast
+# K=<pytest -k expression> narrows the contract suite; ARGS=... passes any other pytest options.
+SUITE_ARGS = $(if $(KEYS),--keys $(KEYS)) $(if $(strip $(K)$(ARGS)),-- $(if $(K),-k '$(K)') $(ARGS))
 
 .PHONY: mock test unit contract lint clauses fuzz bench clean
 FUZZ_EXAMPLES ?= 2500  # ~20,000 requests, ~9 minutes (seed 7: 20,582)
@@ -28,16 +30,16 @@ mock: $(STAMP)
 test: $(STAMP)
 ifeq ($(strip $(TARGET)),)
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(KEYS),--keys $(KEYS))
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(SUITE_ARGS)
 else
-	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(KEYS),--keys $(KEYS)) --target $(TARGET)
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) --target $(TARGET) $(SUITE_ARGS)
 endif
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
 contract: $(STAMP)
-	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(KEYS),--keys $(KEYS)) $(if $(TARGET),--target $(TARGET))
+	$(BIN)/python -m contract_tests.run --profile $(PROFILE) $(if $(TARGET),--target $(TARGET)) $(SUITE_ARGS)
 
 ## Every behaviour sentence of the docs, with the tests that enforce it; fails on any uncovered.
 clauses: $(STAMP)

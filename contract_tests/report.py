@@ -1,7 +1,7 @@
 """The conformance report: after every run of the contract suite, one verdict per
 clause of clauses.yaml (failed, passed or skipped), written to <report-dir>/conformance.md
 and conformance.html, with the failing exchanges and the open points the docs leave to
-the server; and one summary line at the end of the terminal output."""
+the server; and one summary line, the last the plugin prints (pytest's own count follows it)."""
 from __future__ import annotations
 
 import html
@@ -22,7 +22,6 @@ MAX_FAILURES_SHOWN = 10  # per clause
 # An environment variable a skip reason asks for: ALLOW_WRITES=1, COMPLETED_CALL_ID, RATE_LIMIT_PROBE=N.
 SETTING = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:=[\w+]+)?")
 BEARER = re.compile(r"(?i)(bearer\s+)(?!\$\{HUSKYVOICE_API_KEY\}|\[)[^\s'\"\\,;]+")
-SCHEMATHESIS_SUBTEST = "_schemathesis_subtest"  # set on its per-operation reports (pytest 8)
 NOT_SELECTED, STOPPED, NOT_RUN = ("no test of this run enforces it (not selected)",
                                   "the run stopped before it ran", "did not run")
 
@@ -56,7 +55,7 @@ class Record:
             self.outcome = "skipped"
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             self.skip_reason = reason.removeprefix("Skipped: ")
-        elif report.when == "call" and not getattr(report, SCHEMATHESIS_SUBTEST, False):
+        elif report.when == "call":  # Schemathesis' per-operation reports too: a failure among them sticks
             self.outcome = "passed"
 
 
@@ -256,9 +255,11 @@ class ConformanceReport:
         except OSError as exc:
             self.problem = f"the conformance report could not be written to {self.directory}: {exc}"
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.summary is None:
+    def pytest_unconfigure(self, config) -> None:
+        # Here rather than in pytest_terminal_summary: pytest prints its own count line after
+        # that hook, and the run must end with the summary.
+        terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.summary is None or terminalreporter is None:
             return
         if self.problem:
             terminalreporter.write_line(self.problem, red=True)

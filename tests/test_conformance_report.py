@@ -1,13 +1,15 @@
 """The conformance report (contract_tests/report.py), from real runs of the contract suite:
 a few of its tests, as a subprocess, against a variant of the mock served on a free port
 (tests/variants/runner.py `serving`): a foreign-looking one that differs only where the docs
-are silent, and a broken one. Each run takes a few seconds, and is made once per module."""
+are silent, a broken one in mock mode, and one Schemathesis catches. The three runs take a
+few seconds each, are made at once, and once per module."""
 from __future__ import annotations
 
 import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -66,11 +68,9 @@ def run_suite(work: Path, base: str, tests: list[str], *extra: str, keys: Path |
     return Run(done.returncode, done.stdout + done.stderr, read("conformance.md"), read("conformance.html"))
 
 
-@pytest.fixture(scope="module")
-def foreign_run(tmp_path_factory) -> Run:
+def foreign(work: Path) -> Run:
     """A server without the control API that answers 200 for 2026-02-30 (D-date-format, left open),
     with a keys file lacking the throttled key, so the 429 tests skip."""
-    work = tmp_path_factory.mktemp("foreign")
     keys = yaml.safe_load(DEFAULT_KEYS.read_text())
     keys["keys"] = [k for k in keys["keys"] if "rate_limit" not in k]
     (work / "keys.yaml").write_text(yaml.safe_dump(keys))
@@ -84,10 +84,8 @@ def foreign_run(tmp_path_factory) -> Run:
         ], keys=work / "keys.yaml")
 
 
-@pytest.fixture(scope="module")
-def broken_run(tmp_path_factory) -> Run:
+def broken(work: Path) -> Run:
     """The mock with available_slots off by one (it serves its control API: a bundled mock)."""
-    work = tmp_path_factory.mktemp("broken")
     with serving("availability_arithmetic_off_by_one", work, foreign=False) as (base, _):
         return run_suite(work, base, [
             "test_slots.py::test_availability_slots_are_open_windows_of_that_date_with_their_arithmetic",
@@ -95,8 +93,38 @@ def broken_run(tmp_path_factory) -> Run:
         ], "-p", "no:schemathesis")
 
 
-def test_every_clause_gets_one_verdict_and_the_summary_counts_add_up(foreign_run, broken_run):
-    for run in (foreign_run, broken_run):
+def schemathesis(work: Path) -> Run:
+    """A server whose availability slots lack updated_at, met as a foreign one (reads only)."""
+    with serving("availability_slot_lacks_updated_at", work, foreign=True) as (base, _):
+        return run_suite(work, base, ["test_schema_conformance.py"])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Run]:
+    # At once: each run mostly waits on its server's and pytest's start.
+    with ThreadPoolExecutor(3) as pool:
+        futures = {make.__name__: pool.submit(make, tmp_path_factory.mktemp(make.__name__))
+                   for make in (foreign, broken, schemathesis)}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def foreign_run(runs) -> Run:
+    return runs["foreign"]
+
+
+@pytest.fixture(scope="module")
+def broken_run(runs) -> Run:
+    return runs["broken"]
+
+
+@pytest.fixture(scope="module")
+def schemathesis_run(runs) -> Run:
+    return runs["schemathesis"]
+
+
+def test_every_clause_gets_one_verdict_and_the_summary_counts_add_up(foreign_run, broken_run, schemathesis_run):
+    for run in (foreign_run, broken_run, schemathesis_run):
         rows = re.findall(r"^\| \[([A-Z0-9-]+)\]", run.md, re.M)
         assert rows == list(catalogue()), run.output
         passed, total, failed, skipped, _ = SUMMARY.search(run.output).groups()
@@ -104,12 +132,13 @@ def test_every_clause_gets_one_verdict_and_the_summary_counts_add_up(foreign_run
         assert [run.verdict(c) for c in catalogue()].count("failed") == int(failed)
 
 
-def test_the_summary_is_the_last_line_before_pytests_own_count(foreign_run, broken_run):
-    for run in (foreign_run, broken_run):
-        assert SUMMARY.fullmatch(run.lines[-2]), run.output
-        assert re.fullmatch(r"[\w ,]+ in [\d.]+s", run.lines[-1]), run.output
+def test_the_run_ends_with_the_summary_line(foreign_run, broken_run, schemathesis_run):
+    """'The run ends with one line: "HuskyVoice contract: 48 of 52 clauses pass, …"' — after pytest's own count."""
+    for run in (foreign_run, broken_run, schemathesis_run):
+        assert SUMMARY.fullmatch(run.lines[-1]), run.output
+        assert re.search(r"[\w ,]+ in [\d.]+s", run.lines[-3]), run.output
         assert sum(bool(SUMMARY.search(line)) for line in run.lines) == 1
-        assert run.lines[-2] in run.md and run.lines[-2] in run.html
+        assert run.lines[-1] in run.md and run.lines[-1] in run.html
 
 
 def test_a_passing_clause_says_passed_and_an_open_point_does_not_fail_it(foreign_run):
@@ -151,6 +180,17 @@ def test_a_failing_clause_shows_the_failing_request_as_curl_and_the_response(bro
     assert "AVAIL-ARITHMETIC" in SUMMARY.search(broken_run.output).group(0)
 
 
+def test_a_schemathesis_failure_of_one_operation_fails_its_clause_with_schemathesis_curl(schemathesis_run):
+    assert schemathesis_run.returncode == 1, schemathesis_run.output
+    assert schemathesis_run.verdict("SPEC-CONFORMANCE") == "failed"
+    details = schemathesis_run.details("SPEC-CONFORMANCE")
+    assert "conforms_to_the_spec[GET /appointment-slots/availability]`:" in details
+    failure = details.split("Schemathesis found", 1)[1]
+    assert '"updated_at" is a required property' in failure
+    assert re.search(r"Reproduce with:\n\n +curl -X GET -H 'Authorization: \[Filtered\]' 'http://127", failure)
+    assert not re.search(r"^ *\| ", failure, re.M)  # the exception group's frame is gone
+
+
 def test_on_the_bundled_mock_a_mock_only_test_is_judged_and_counts(broken_run):
     assert broken_run.verdict("AVAIL-DATE") == "passed"
     assert "test_availability_for_a_date_that_does_not_exist_is_400`: 1 passed" in broken_run.details("AVAIL-DATE")
@@ -166,8 +206,8 @@ def test_the_header_names_the_target_seed_time_profile_and_the_command_to_rerun(
         assert re.search(rf"- \*\*Reproduce:\*\* `make contract SEED={SEED} TARGET=http://127\.0\.0\.1:\d+/v1", run.md)
 
 
-def test_no_api_key_appears_in_either_report(foreign_run, broken_run):
-    for run in (foreign_run, broken_run):
+def test_no_api_key_appears_in_any_report(foreign_run, broken_run, schemathesis_run):
+    for run in (foreign_run, broken_run, schemathesis_run):
         for secret in SECRETS:
             assert secret not in run.md and secret not in run.html
 
@@ -193,8 +233,8 @@ class Tags(HTMLParser):
             self.mismatched.append(tag)
 
 
-def test_the_html_report_is_one_well_formed_file_with_nothing_to_fetch(foreign_run, broken_run):
-    for run in (foreign_run, broken_run):
+def test_the_html_report_is_one_well_formed_file_with_nothing_to_fetch(foreign_run, broken_run, schemathesis_run):
+    for run in (foreign_run, broken_run, schemathesis_run):
         parser = Tags()
         parser.feed(run.html)
         parser.close()
