@@ -1,11 +1,13 @@
 """A thin requests wrapper that remembers every exchange, so a failing test can
-show the request as a runnable curl command and the response it got. The key is
-never printed: the curl reads it from $HUSKYVOICE_API_KEY."""
+show the request as a runnable curl command and the response it got. A key of the
+keys file is never printed: the curl reads it from $HUSKYVOICE_API_KEY. Credentials
+that are no key (a made-up one, another scheme) are printed as sent, so the curl
+sends what the test sent."""
 from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -22,13 +24,14 @@ class Exchange:
     status: int
     response_headers: dict
     response_text: str
+    key_secret: str | None = field(default=None, repr=False)
 
     def curl(self) -> str:
         parts = ["curl", "-s", "-i", "-X", self.method, shlex.quote(self.url)]
         for name, value in self.headers.items():
-            if name.lower() == "authorization":
-                value = 'Bearer ${HUSKYVOICE_API_KEY}'
-                parts += ["-H", f'"Authorization: {value}"']
+            if self.key_secret and self.key_secret in str(value):
+                masked = str(value).replace(self.key_secret, "${HUSKYVOICE_API_KEY}").replace('"', '\\"')
+                parts += ["-H", f'"{name}: {masked}"']
                 continue
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.body:
@@ -42,12 +45,14 @@ class Exchange:
 
 
 class Api:
-    def __init__(self, base_url: str, timeout: float = 15.0, headers: dict | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 15.0, headers: dict | None = None,
+                 keys: tuple[Key, ...] = ()) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.default_headers = dict(headers or {})  # on every request (the suite's X-Mock-Session)
         self.timeout = timeout
         self.exchanges: list[Exchange] = []
+        self.keys = keys  # to find, and mask, a key a test sent in a header of its own
 
     def request(self, method: str, path: str, *, key: Key | None = None, headers: dict | None = None,
                 json_body=None, data: bytes | str | None = None, params=None, raw_path: bool = False) -> requests.Response:
@@ -64,9 +69,13 @@ class Api:
         if raw_path:  # keep `||` unencoded, as curl sends it
             prepared.url = url
         response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
-        self.exchanges.append(Exchange(method, prepared.url, dict(prepared.headers), prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode() or None,
+        if key is None:
+            sent = str(all_headers.get("Authorization", ""))
+            key = next((k for k in self.keys if k.secret and k.secret in sent), None)
+        body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode() or None
+        self.exchanges.append(Exchange(method, prepared.url, dict(prepared.headers), body,
                                        key.label if key else None, response.status_code,
-                                       dict(response.headers), response.text))
+                                       dict(response.headers), response.text, key.secret if key else None))
         del self.exchanges[:-5]
         return response
 

@@ -90,7 +90,7 @@ def seed(request) -> int:
 
 @pytest.fixture
 def api(target) -> Api:
-    return Api(target.base_url, headers=target.session_headers)
+    return Api(target.base_url, headers=target.session_headers, keys=target.keys)
 
 
 def reproduce_command(config, test_name: str | None = None) -> str:

@@ -239,21 +239,30 @@ def _(stack):
     stack.enter_context(patch.object(slots_store, "MAX_RANGE_DAYS", 31))
 
 
-@variant("empty_date_to_is_omitted", "D-empty-as-omitted",
-         "date_to given empty (query date_to=, body \"\" or null) is read as omitted: it defaults to date_from")
+@variant("empty_values_read_as_omitted", "D-empty-as-omitted",
+         "An optional value sent empty (\"\" or null) is read as omitted: date_to of tracking and regenerate "
+         "defaults to date_from, a PATCH's status or max_slots is left as it was")
 def _(stack):
-    empty = {"type": "string", "maxLength": 0, "nullable": True}
+    def or_empty(schema):
+        return {"anyOf": [schema, {"type": "string", "maxLength": 0, "nullable": True}]}
 
     def edit(document):
-        date_to = document["components"]["parameters"]["DateTo"]["schema"]
-        date_to["anyOf"] = [{"allOf": date_to.pop("allOf")}, empty]
-        body_date_to = _schemas(document)["RegenerateRequest"]["properties"]["date_to"]
-        body_date_to["anyOf"] = [{"allOf": body_date_to.pop("allOf")}, empty]
+        parameter = document["components"]["parameters"]["DateTo"]
+        parameter["schema"] = {"type": "string", **or_empty(parameter["schema"])}  # Connexion reads the type first
+        _schemas(document)["RegenerateRequest"]["properties"]["date_to"] = or_empty(
+            _schemas(document)["RegenerateRequest"]["properties"]["date_to"])
+        fields = _schemas(document)["TrackingRecordPatch"]["properties"]
+        fields.update({name: or_empty(schema) for name, schema in fields.items()})
 
-    original = slots_handlers.date_range
     _edit_spec(stack, edit)
-    stack.enter_context(patch.object(slots_handlers, "date_range",
-                                     lambda date_from, date_to, *a, **kw: original(date_from, date_to or None, *a, **kw)))
+    original_range, original_patch = slots_handlers.date_range, SlotsApi.update_tracking_record
+
+    async def update_tracking_record(self, slot_id, body):
+        return await original_patch(self, slot_id, {k: v for k, v in body.items() if v not in ("", None)})
+
+    stack.enter_context(patch.object(slots_handlers, "date_range", lambda date_from, date_to, *a, **kw:
+                                     original_range(date_from, date_to or None, *a, **kw)))
+    stack.enter_context(patch.object(SlotsApi, "update_tracking_record", update_tracking_record))
 
 
 @variant("impossible_dates_roll_over", "D-date-format",

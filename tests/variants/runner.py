@@ -114,13 +114,13 @@ def serving(name: str, work: Path, foreign: bool) -> Iterator[tuple[str, dict]]:
         stop(proc)
 
 
-def run_suite(name: str, node_ids: list[str], *, foreign: bool) -> SuiteRun:
+def run_suite(name: str, node_ids: list[str], *, foreign: bool, seed: str = SEED) -> SuiteRun:
     """Serve `name` (a variant, or the unpatched mock) and run `node_ids` against it."""
     work = Path(tempfile.mkdtemp(prefix=f"variant-{name}-"))
     started = time.monotonic()
     try:
         env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-        env.update(PROFILE="fast", SEED=SEED, HYPOTHESIS_STORAGE_DIRECTORY=str(work / ".hypothesis"),
+        env.update(PROFILE="fast", SEED=seed, HYPOTHESIS_STORAGE_DIRECTORY=str(work / ".hypothesis"),
                    PYTHONPATH=str(ROOT))
         if foreign:
             env.update(FOREIGN_ENV)
@@ -130,7 +130,7 @@ def run_suite(name: str, node_ids: list[str], *, foreign: bool) -> SuiteRun:
             env.update(seeded)
             command = [sys.executable, "-m", "pytest", *node_ids, "--target", base, "-p", "no:cacheprovider",
                        "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
-                       f"--hypothesis-seed={SEED}", "-q", "--tb=short", "-rfE",
+                       f"--hypothesis-seed={seed}", "-q", "--tb=short", "-rfE",
                        *([] if uses_schemathesis else ["-p", "no:schemathesis"])]
             try:
                 done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
