@@ -7,11 +7,36 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import requests
 
 from .target import Key
+
+RATE_LIMIT_RETRIES = 5
+LONGEST_RATE_LIMIT_WAIT = 60.0  # seconds
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds to wait: delta-seconds, or an HTTP-date (RFC 9110 §10.2.3,
+    D-retry-after-form); None when it is neither."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 @dataclass
@@ -55,7 +80,22 @@ class Api:
         self.keys = keys  # to find, and mask, a key a test sent in a header of its own
 
     def request(self, method: str, path: str, *, key: Key | None = None, headers: dict | None = None,
-                json_body=None, data: bytes | str | None = None, params=None, raw_path: bool = False) -> requests.Response:
+                json_body=None, data: bytes | str | None = None, params=None, raw_path: bool = False,
+                slow_down: bool = True) -> requests.Response:
+        """Send one request. A 429 is what the docs say it is, "slow down requests and retry after the
+        indicated delay": with `slow_down` the client does just that (a few times, waits up to a minute)
+        rather than hold a test's check to a server's rate limit the docs never state."""
+        for _ in range(RATE_LIMIT_RETRIES):
+            response = self._send(method, path, key=key, headers=headers, json_body=json_body, data=data,
+                                  params=params, raw_path=raw_path)
+            wait = retry_after_seconds(response.headers.get("Retry-After")) if response.status_code == 429 else None
+            if not slow_down or wait is None or wait > LONGEST_RATE_LIMIT_WAIT:
+                return response
+            time.sleep(wait)
+        return response
+
+    def _send(self, method: str, path: str, *, key: Key | None, headers: dict | None, json_body, data, params,
+              raw_path: bool) -> requests.Response:
         url = path if raw_path else f"{self.base_url}{path}"
         all_headers = {**self.default_headers, **(headers or {})}
         if key is not None:

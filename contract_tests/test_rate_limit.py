@@ -3,33 +3,14 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import pytest
 
-from .client import codes_in
+from .client import codes_in, retry_after_seconds
 from .control import control_for
 
 LONGEST_REAL_WAIT = 10  # seconds the suite will sleep to honour a Retry-After off the mock
 PARAMS = {"date": "2026-06-15"}
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds to wait: delta-seconds, or an HTTP-date (RFC 9110 §10.2.3,
-    D-retry-after-form); None when it is neither."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def provoke_429(api, target):
@@ -43,7 +24,7 @@ def provoke_429(api, target):
         pytest.skip("provoking a 429 needs a throttled key in the keys file (rate_limit: {burst: N}) "
                     "or RATE_LIMIT_PROBE=N requests")
     for _ in range(limit):
-        response = api.get("/appointment-slots/availability", key=key, params=PARAMS)
+        response = api.get("/appointment-slots/availability", key=key, params=PARAMS, slow_down=False)
         if response.status_code == 429:
             return key, response
     if target.is_mock and throttled:
@@ -78,5 +59,5 @@ def test_retrying_after_the_indicated_delay_is_no_longer_refused(api, target):
         pytest.skip(f"Retry-After is {wait:g} s; the suite waits at most {LONGEST_REAL_WAIT} s off the mock")
     else:
         time.sleep(wait)
-    retry = api.get("/appointment-slots/availability", key=key, params=PARAMS)
+    retry = api.get("/appointment-slots/availability", key=key, params=PARAMS, slow_down=False)
     assert retry.status_code != 429, f"still refused after waiting the indicated {wait:g} s"

@@ -18,7 +18,7 @@ from unittest.mock import patch
 from connexion.context import context as connexion_context
 from starlette.responses import Response
 
-from mock_server import app as app_module, errors
+from mock_server import app as app_module, errors, middleware
 from mock_server.errors import ApiError, InsufficientScope, NotFound, ValidationFailed
 from mock_server.handlers import calls as calls_handlers
 from mock_server.handlers import slots as slots_handlers
@@ -26,7 +26,7 @@ from mock_server.handlers.calls import CallsApi
 from mock_server.handlers.slots import SlotsApi
 from mock_server.state import State
 from mock_server.store import slots as slots_store
-from mock_server.store.calls import CallStore
+from mock_server.store.calls import CallStore, Lifecycle
 from mock_server.store.keys import ApiKey
 from mock_server.store.ratelimit import Decision
 from mock_server.store.slots import AvailabilitySlot, RegenerateResult, SlotStore, TrackingRecord
@@ -128,6 +128,32 @@ def _(stack):
     _after(stack, SlotsApi, "update_tracking_record", lambda body, status, *headers: Response(status_code=204))
 
 
+@variant("empty_patch_is_a_no_op", "D-empty-patch",
+         "A tracking PATCH with neither status nor max_slots (or no body) changes nothing and answers 200 "
+         "with the record, instead of 400")
+def _(stack):
+    def edit(document):
+        schema = _schemas(document)["TrackingRecordPatch"]
+        schema.pop("minProperties")
+        schema["default"] = {}  # what Connexion hands on when no body is sent
+        document["paths"]["/appointment-slots/tracking/{slot_id}"]["patch"]["requestBody"]["required"] = False
+
+    original_override, original_handler = SlotStore.override, SlotsApi.update_tracking_record
+
+    def override(self, slot_id, status=None, max_slots=None):
+        if status is None and max_slots is None:
+            return self.record(slot_id)
+        return original_override(self, slot_id, status=status, max_slots=max_slots)
+
+    async def update_tracking_record(self, slot_id, body=None):
+        # Without a Content-Type, Connexion hands on the raw (empty) bytes.
+        return await original_handler(self, slot_id, body if isinstance(body, dict) else {})
+
+    _edit_spec(stack, edit)
+    stack.enter_context(patch.object(SlotStore, "override", override))
+    stack.enter_context(patch.object(SlotsApi, "update_tracking_record", update_tracking_record))
+
+
 @variant("patch_below_bookings_is_409", "D-max-slots-bounds",
          "A PATCH max_slots below the record's filled_slots is refused with 409 CAPACITY_BELOW_BOOKINGS")
 def _(stack):
@@ -175,7 +201,8 @@ def _(stack):
 
 # ── availability and tracking reads ──────────────────────────────────────────
 @variant("lists_in_reverse_order", "D-list-order",
-         "Availability slots and tracking records come in the reverse of the mock's order (latest first)")
+         "Availability slots and tracking records come in the reverse of the mock's order "
+         "(tracking: latest date first)")
 def _(stack):
     availability, tracking = SlotStore.availability, SlotStore.tracking
     stack.enter_context(patch.object(SlotStore, "availability",
@@ -213,6 +240,21 @@ def _(stack):
                 if all(r.status == "OPEN" for r in self._records(s.window, day))]
 
     stack.enter_context(patch.object(SlotStore, "availability", availability))
+
+
+@variant("appointment_type_as_object", "D-availability-appointment-type",
+         "An availability slot's appointment_type, when the window serves one type, is an object "
+         "{\"appointment_type_id\": …} rather than the bare id (null stays null)")
+def _(stack):
+    original = slots_handlers.slot_body
+
+    def slot_body(slot):
+        body = original(slot)
+        if body["appointment_type"] is not None:
+            body["appointment_type"] = {"appointment_type_id": body["appointment_type"]}
+        return body
+
+    stack.enter_context(patch.object(slots_handlers, "slot_body", slot_body))
 
 
 @variant("undocumented_session_filters_to_nothing", "D-filter-values",
@@ -398,6 +440,55 @@ def _(stack):
     stack.enter_context(patch.object(State, "idempotent", idempotent))
 
 
+@variant("deleted_call_is_410", "D-erasure",
+         "After DELETE the call's id is kept, without PII, as a tombstone: GET and cancel of it are 410 Gone "
+         "(a second DELETE is still the documented 404)")
+def _(stack):
+    gone: set[str] = set()
+    original_get, original_delete = CallStore.get, CallStore.delete
+
+    def get(self, call_id, now):
+        if call_id in gone:
+            raise _error(410, "CALL_DELETED", "The call was deleted", "call_id")
+        return original_get(self, call_id, now)
+
+    def delete(self, call_id, now):
+        if call_id in gone:
+            raise NotFound("Call not found", field="call_id")
+        gone.add(original_delete(self, call_id, now))
+        return call_id
+
+    stack.enter_context(patch.object(CallStore, "get", get))
+    stack.enter_context(patch.object(CallStore, "delete", delete))
+
+
+@variant("calls_start_at_once", "D-call-lifecycle",
+         "A call is dialled as soon as it is created (scheduled_at = created_at) and lasts ten minutes: "
+         "the 201 says scheduled, the next read in_progress")
+def _(stack):
+    original = CallStore.__init__
+
+    def init(self, lifecycle=None):
+        original(self, dataclasses.replace(lifecycle or Lifecycle(), start_delay=timedelta(0),
+                                           duration=timedelta(minutes=10)))
+
+    stack.enter_context(patch.object(CallStore, "__init__", init))
+
+
+@variant("unknown_agent_is_400", "D-unknown-agent-id",
+         "Only the account's agents can place calls: an agent_id other than the docs' agent_123 is 400 "
+         "VALIDATION_ERROR ('invalid fields in the request body')")
+def _(stack):
+    original = CallsApi.create_call
+
+    async def create_call(self, body, caller):
+        if body.get("agent_id") != "agent_123":
+            raise ValidationFailed("No agent with this agent_id", field="agent_id")
+        return await original(self, body, caller)
+
+    stack.enter_context(patch.object(CallsApi, "create_call", create_call))
+
+
 @variant("call_id_must_be_a_uuid", "D-call-id-any-string",
          "A call_id that is not a UUID is 400 VALIDATION_ERROR on get, cancel and delete (the mock: 404)")
 def _(stack):
@@ -418,7 +509,11 @@ def _(stack):
 @variant("additional_info_any_json", "D-additional-info-shape",
          "additional_info takes any number of keys with values of any JSON type, nested ones included")
 def _(stack):
-    _edit_spec(stack, lambda d: [_schemas(d)["AdditionalInfo"].pop(k) for k in ("maxProperties", "additionalProperties")])
+    def edit(document):
+        for keyword in ("maxProperties", "additionalProperties"):
+            _schemas(document)["AdditionalInfo"].pop(keyword)
+
+    _edit_spec(stack, edit)
 
 
 @variant("text_fields_unbounded", "D-text-field-limits",
@@ -444,6 +539,30 @@ def _(stack):
 @variant("no_location_header", "D-location-header", "The 201 of a create carries no Location header")
 def _(stack):
     stack.enter_context(patch.object(CallsApi, "created_headers", lambda self, created: {}))
+
+
+@variant("bare_key_accepted", "D-bearer-scheme",
+         "An Authorization header holding just the key, without 'Bearer ', authenticates too")
+def _(stack):
+    original = middleware.bearer_token
+
+    def bearer_token(headers):
+        value = (headers.get("authorization") or "").strip()
+        return original(headers) if " " in value else value or None
+
+    stack.enter_context(patch.object(middleware, "bearer_token", bearer_token))
+
+
+@variant("appointments_read_reads_availability", "D-appointments-read-availability",
+         "GET availability takes slots:read or appointments:read (the scope table: appointments:read "
+         "'Fetch … availability')")
+def _(stack):
+    either = "slots:read or appointments:read"
+    original = ApiKey.has_scope
+    contract_patch(stack, lambda c: dataclasses.replace(
+        c, required_scope={**c.required_scope, "getAvailability": either}))
+    stack.enter_context(patch.object(ApiKey, "has_scope",
+                                     lambda self, scope: any(original(self, s) for s in scope.split(" or "))))
 
 
 # ── requests in general ──────────────────────────────────────────────────────
