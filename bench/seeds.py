@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, help="seeds first..first+N-1 (default: random ones, printed)")
-    parser.add_argument("--variants", nargs="*", default=["problem_json_errors", "nulls_omitted"],
+    parser.add_argument("--variants", nargs="*", default=["errors_as_problem_json", "optional_fields_omitted"],
                         help="legitimate variants to run in foreign mode (default: two)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
