@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, help="seeds first..first+N-1 (default: random ones, printed)")
+    parser.add_argument("--seed-list", type=int, nargs="*", help="exactly these seeds (e.g. an earlier run's)")
     parser.add_argument("--variants", nargs="*", default=["errors_as_problem_json", "optional_fields_omitted"],
                         help="legitimate variants to run in foreign mode (default: two)")
     parser.add_argument("--workers", type=int, default=2)
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         if not by_name(name).legitimate:
             parser.error(f"{name} is not a legitimate variant")
     rng = random.Random()
-    seeds = ([args.first_seed + i for i in range(args.seeds)] if args.first_seed is not None
+    seeds = (args.seed_list if args.seed_list
+             else [args.first_seed + i for i in range(args.seeds)] if args.first_seed is not None
              else [rng.randrange(2**31) for _ in range(args.seeds)])
     jobs = [(seed, UNPATCHED, False) for seed in seeds] + [(seed, v, True) for seed in seeds for v in args.variants]
     print(f"{len(jobs)} runs: seeds {', '.join(map(str, seeds))}; targets: the bundled mock (mock mode), "

@@ -5,6 +5,8 @@ mock it needs ALLOW_WRITES=1 and TEST_CONTACT_NUMBER; every call it creates then
 dials TEST_CONTACT_NUMBER, whatever number was generated."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
@@ -51,9 +53,17 @@ def test_links_between_operations_hold_over_random_workflows(target, seed):
                 control.reset()
 
         def before_call(self, case):
-            # Never dial a generated number: every created call goes to the test number.
-            if operation_id(case) == "createCall" and isinstance(case.body, dict):
-                case.body["contact_number"] = contact
+            if operation_id(case) == "createCall":
+                # Never dial a generated number: every created call goes to the test number.
+                if isinstance(case.body, dict):
+                    case.body["contact_number"] = contact
+                # A fresh Idempotency-Key each time: a key reused across examples would replay an earlier
+                # example's call (or be refused with another body), and off the mock, where nothing resets
+                # between examples, the same steps would then meet other answers (Hypothesis calls that
+                # flaky generation). Replays are checked by test_calls.
+                headers = {k.lower(): k for k in (case.headers or {})}
+                if "idempotency-key" in headers:
+                    case.headers[headers["idempotency-key"]] = f"contract-{uuid.uuid4()}"
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             breaks_rule(case, ledger)

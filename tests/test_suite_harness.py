@@ -27,10 +27,10 @@ def suite(*args: str, env: dict | None = None, cwd: Path = ROOT, timeout: float 
     """`python -m pytest <args>` on the contract suite, in the environment a user would have."""
     clean = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
     clean.update(PROFILE="fast", SEED="7", PYTHONPATH=str(ROOT), **(env or {}))
-    reports = tempfile.mkdtemp(prefix="suite-harness-")  # not the project's reports/
-    return subprocess.run([sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "--report-dir", reports,
-                           "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
-                          cwd=cwd, env=clean, capture_output=True, text=True, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="suite-harness-") as reports:  # not the project's reports/
+        return subprocess.run([sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q",
+                               "--report-dir", reports, "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+                              cwd=cwd, env=clean, capture_output=True, text=True, timeout=timeout)
 
 
 def control(base: str, method: str, path: str, body=None, session: str | None = None):
