@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -74,9 +75,21 @@ def test_links_between_operations_hold_over_random_workflows(target, seed):
                                    transport_kwargs=kwargs or None, recorder=self.recorder)
 
     profile = profiles.current()
-    Workflow.run(settings=settings(max_examples=profile.stateful_examples,
-                                   stateful_step_count=profile.stateful_steps, deadline=None,
-                                   suppress_health_check=list(HealthCheck), database=None,
-                                   # Replaying a run against a live server cannot reproduce its state, so
-                                   # shrinking only hides the first failure behind a FlakyStrategyDefinition.
-                                   phases=[Phase.explicit, Phase.generate]))
+    try:
+        Workflow.run(settings=settings(max_examples=profile.stateful_examples,
+                                       stateful_step_count=profile.stateful_steps, deadline=None,
+                                       suppress_health_check=list(HealthCheck), database=None,
+                                       # Replaying a run against a live server cannot reproduce its state, so
+                                       # shrinking only hides the first failure behind a FlakyStrategyDefinition.
+                                       phases=[Phase.explicit, Phase.generate]))
+    except FlakyStrategyDefinition as flaky:
+        # Off the mock nothing resets between examples, so a server whose state moved on (other
+        # clients, time) can answer the same steps otherwise, and Hypothesis stops exploring. That
+        # is no verdict on the contract: a check failure met before it is raised as itself.
+        failure = flaky.__context__
+        if target.is_mock:
+            raise
+        if isinstance(failure, (AssertionError, BaseExceptionGroup)):
+            raise failure from None
+        pytest.skip("the target answered the same steps differently in two examples (its state moved on; nothing "
+                    "resets off the mock), so the workflows could not be explored further; no check failed")
