@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from conftest import DOCS_DIR, ROOT, SPEC_PATH
+from conftest import DOCS_DIR, ROOT
 from contract_tests import spec
 from contract_tests.spec import Sent, choices_of, reading, request_valid, sides_of
 

@@ -63,3 +63,36 @@ def body_error_without(stack: ExitStack, drop: Callable) -> None:
         return original([e for e in errs if not drop(e)])
 
     stack.enter_context(patch.object(validation, "body_error", body_error))
+
+
+COMPUTED = ("filled_slots", "available_slots")
+
+
+def computed_counts_accepted(stack: ExitStack, on_sent: Callable | None = None) -> None:
+    """A tracking PATCH carrying filled_slots or available_slots is accepted (200), not refused;
+    `on_sent(record, {field: value})` sees what it sent. The other fields apply as usual."""
+    from mock_server.handlers import slots as slots_handlers
+    from mock_server.handlers.slots import SlotsApi
+    from mock_server.validation import BodyValidator
+
+    original_validate = BodyValidator._validate
+
+    def validate(self, body):
+        if isinstance(body, dict) and any(k in body for k in COMPUTED):
+            rest = {k: v for k, v in body.items() if k not in COMPUTED}
+            return original_validate(self, rest) if rest else None
+        return original_validate(self, body)
+
+    original_handler = SlotsApi.update_tracking_record
+
+    async def update_tracking_record(self, slot_id, body):
+        record = self.state.slots.record(slot_id)
+        if on_sent is not None:
+            on_sent(record, {k: body[k] for k in COMPUTED if k in body})
+        rest = {k: v for k, v in body.items() if k not in COMPUTED}
+        if not rest:
+            return {"success": True, "data": slots_handlers.record_body(record)}, 200
+        return await original_handler(self, slot_id, rest)
+
+    stack.enter_context(patch.object(BodyValidator, "_validate", validate))
+    stack.enter_context(patch.object(SlotsApi, "update_tracking_record", update_tracking_record))

@@ -29,9 +29,10 @@ from mock_server.store import calls as calls_store
 from mock_server.store.calls import CallStore
 from mock_server.store.keys import ApiKey
 from mock_server.store.slots import SEP, AvailabilitySlot, SlotStore, TrackingRecord
-from mock_server.validation import BodyValidator, ParametersValidator
+from mock_server.validation import ParametersValidator
 
-from .base import Variant, body_error_without as _body_error_without, contract_patch as _contract_patch, registrar
+from .base import (Variant, body_error_without as _body_error_without, computed_counts_accepted,
+                   contract_patch as _contract_patch, registrar)
 
 NIL = "00000000-0000-0000-0000-000000000000"
 VARIANTS: list[Variant] = []
@@ -244,38 +245,16 @@ def _(stack):
     stack.enter_context(patch.object(SlotStore, "_records", records))
 
 
-COMPUTED = ("filled_slots", "available_slots")
-
-
 @variant("patch_sets_computed_counts", "PATCH-COMPUTED",
          "PATCH with filled_slots or available_slots is answered 200 and later reads of that record show the value sent")
 def _(stack):
     forced: dict[str, dict] = {}
-    original_validate = BodyValidator._validate
-
-    def validate(self, body):
-        if isinstance(body, dict) and any(k in body for k in COMPUTED):
-            rest = {k: v for k, v in body.items() if k not in COMPUTED}
-            return original_validate(self, rest) if rest else None
-        return original_validate(self, body)
-
-    original_handler = SlotsApi.update_tracking_record
-
-    async def update_tracking_record(self, slot_id, body):
-        record = self.state.slots.record(slot_id)
-        forced.setdefault(record.slot_id, {}).update({k: body[k] for k in COMPUTED if k in body})
-        rest = {k: v for k, v in body.items() if k not in COMPUTED}
-        if not rest:
-            return {"success": True, "data": slots_handlers.record_body(record)}, 200
-        return await original_handler(self, slot_id, rest)
-
+    computed_counts_accepted(stack, lambda record, sent: forced.setdefault(record.slot_id, {}).update(sent))
     original_body = slots_handlers.record_body
 
     def record_body(record):
         return {**original_body(record), **forced.get(record.slot_id, {})}
 
-    stack.enter_context(patch.object(BodyValidator, "_validate", validate))
-    stack.enter_context(patch.object(SlotsApi, "update_tracking_record", update_tracking_record))
     stack.enter_context(patch.object(slots_handlers, "record_body", record_body))
 
 

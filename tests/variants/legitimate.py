@@ -32,11 +32,10 @@ from mock_server.store.ratelimit import Decision
 from mock_server.store.slots import AvailabilitySlot, RegenerateResult, SlotStore, TrackingRecord
 from mock_server.validation import BodyValidator, ParametersValidator
 
-from .base import Variant, contract_patch, registrar
+from .base import Variant, computed_counts_accepted, contract_patch, registrar
 
 VARIANTS: list[Variant] = []
 variant = registrar(VARIANTS, legitimate=True)
-COMPUTED = ("filled_slots", "available_slots")
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 HANDLERS = {CallsApi: ("create_call", "get_call", "cancel_call", "delete_call"),
             SlotsApi: ("get_availability", "get_schedule_tracking", "update_tracking_record", "regenerate_tracking")}
@@ -102,24 +101,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Ap
          "PATCH with filled_slots or available_slots is answered 200 and the counts are left as they were: "
          "they 'cannot be set directly', and are not")
 def _(stack):
-    original_validate = BodyValidator._validate
-
-    def validate(self, body):
-        if isinstance(body, dict) and any(k in body for k in COMPUTED):
-            rest = {k: v for k, v in body.items() if k not in COMPUTED}
-            return original_validate(self, rest) if rest else None
-        return original_validate(self, body)
-
-    original_handler = SlotsApi.update_tracking_record
-
-    async def update_tracking_record(self, slot_id, body):
-        rest = {k: v for k, v in body.items() if k not in COMPUTED}
-        if not rest:
-            return {"success": True, "data": slots_handlers.record_body(self.state.slots.record(slot_id))}, 200
-        return await original_handler(self, slot_id, rest)
-
-    stack.enter_context(patch.object(BodyValidator, "_validate", validate))
-    stack.enter_context(patch.object(SlotsApi, "update_tracking_record", update_tracking_record))
+    computed_counts_accepted(stack)
 
 
 @variant("patch_answers_204", "D-patch-response",
