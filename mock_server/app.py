@@ -121,7 +121,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
         contracts.append(control_contract)
         with trusting_specs():
             app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
-                        resolver=_resolver([ControlApi(sessions, journal)], control_contract.operation_ids),
+                        resolver=_resolver([ControlApi(sessions, journal, contract.operation_ids)], control_contract.operation_ids),
                         strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
 
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
@@ -143,6 +143,9 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
             if path.startswith(known.base_path + "/"):
                 allowed = known.allowed_methods(path[len(known.base_path):])
                 break
+        if exc.status_code == 405 and not allowed:
+            # A path no spec describes (the Swagger UI's pages, the served spec): the router's own Allow.
+            allowed = [m.strip() for m in (exc.headers or {}).get("Allow", "GET").split(",") if m.strip()]
         if exc.status_code == 405 or (exc.status_code == 404 and allowed and request.method not in allowed):
             # Connexion answers HEAD on a documented path with 404 and lists HEAD in
             # Allow; the documented methods are what the spec says.

@@ -22,7 +22,11 @@ def error_body(exc: ApiError) -> dict[str, Any]:
 
 
 def error_bytes(exc: ApiError) -> bytes:
-    return json.dumps(error_body(exc), ensure_ascii=False).encode("utf-8")
+    body = error_body(exc)
+    try:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a message quoting half a UTF-16 pair: escaped, it is still JSON
+        return json.dumps(body).encode("ascii")
 
 
 def error_headers(exc: ApiError) -> dict[str, str]:

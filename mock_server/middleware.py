@@ -27,6 +27,18 @@ RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
 JOURNAL = "huskyvoice.journal"  # what inner stages tell the journal: operation, key label, session
 
 
+def _lower_media_type(scope) -> None:
+    """A media type is case-insensitive (RFC 9110 §8.3.1), and Connexion matches it as written:
+    `Application/Json` would reach the handler unparsed. Lower-case it, parameters left alone."""
+    headers = list(scope["headers"])
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"content-type":
+            media, sep, params = value.partition(b";")
+            if media != media.lower():
+                headers[index] = (name, media.lower() + sep + params)
+                scope["headers"] = headers
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over 1 MiB, by Content-Length up front or by counting a chunked stream."""
 
@@ -36,6 +48,7 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        _lower_media_type(scope)
         headers = Headers(scope=scope)
         length = headers.get("content-length")
         if length is not None:

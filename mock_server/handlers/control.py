@@ -23,9 +23,10 @@ def fixture_error(exc: FixtureError) -> ApiError:
 
 
 class ControlApi:
-    def __init__(self, sessions: Sessions, journal: Journal) -> None:
+    def __init__(self, sessions: Sessions, journal: Journal, operation_ids: tuple[str, ...] = ()) -> None:
         self.sessions = sessions
         self.journal = journal
+        self.operation_ids = operation_ids  # of the documented API, which faults name
 
     @property
     def state(self) -> State:
@@ -151,6 +152,10 @@ class ControlApi:
     async def control_add_fault(self, body: dict):
         if body.get("status") is None and not body.get("latency_ms"):
             raise ValidationFailed("A fault needs a status, a latency_ms, or both")
+        operation_id = body.get("operation_id", "*")
+        if operation_id != "*" and operation_id not in self.operation_ids:
+            raise ValidationFailed(f"No documented operation is called {operation_id!r}; use '*' or one of "
+                                   f"{', '.join(self.operation_ids)}", field="operation_id")
         fault = self.state.faults.add(Fault(**body))
         return {"data": fault.public()}, 201
 
