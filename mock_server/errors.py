@@ -69,6 +69,11 @@ class PayloadTooLarge(ApiError):
     default_message = "The request body is too large"
 
 
+class HeadersTooLarge(ApiError):
+    status, code = 431, "HEADERS_TOO_LARGE"
+    default_message = "The request's headers are too large"
+
+
 class UnsupportedMediaType(ApiError):
     status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
     default_message = "Request bodies must be application/json"

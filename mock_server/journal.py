@@ -1,5 +1,7 @@
 """The last N requests and responses, for a client's tests to check what their code
-sent. The Authorization header is masked; a key is never stored.
+sent. No key is stored: the headers that carry credentials are masked, and so is any
+header or query value that is a known key. Each X-Mock-Session reads and clears its
+own entries only. A header is kept up to HEADER_LIMIT bytes.
 
 Entries are recorded on every request and read rarely, so they keep what the request
 had (bytes, a datetime) and are turned into text only when the control API reads them."""
@@ -9,13 +11,17 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
+from urllib.parse import unquote_to_bytes
 
 from .clock import isoformat_z
 
 MASKED = "Bearer ***"
 BODY_LIMIT = 4096
-SECRET_HEADERS = (b"authorization", b"x-mock-control-token")
+HEADER_LIMIT = 1024
+SECRET_HEADERS = (b"authorization", b"proxy-authorization", b"x-api-key", b"cookie", b"x-mock-control-token")
 _MASKED = MASKED.encode()
+_MASKED_VALUE = b"***"
 
 
 @dataclass(slots=True)
@@ -42,9 +48,30 @@ class Entry:
                 "response_body": clip(self.response_body), "duration_ms": self.duration_ms}
 
 
-def masked(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The request's headers with the secrets replaced, so no key reaches the journal."""
-    return [(name, _MASKED) if name.lower() in SECRET_HEADERS else (name, value) for name, value in raw]
+def masked(raw: list[tuple[bytes, bytes]], is_key: Callable[[str], bool] = lambda text: False) -> list[tuple[bytes, bytes]]:
+    """The request's headers with the secrets replaced, so no key reaches the journal, each
+    cut at HEADER_LIMIT bytes (a 100 MB header is not kept whole)."""
+    out = []
+    for name, value in raw:
+        if name.lower() in SECRET_HEADERS:
+            value = _MASKED if name.lower() in (b"authorization", b"proxy-authorization") else _MASKED_VALUE
+        elif is_key(value.decode("latin-1")):
+            value = _MASKED_VALUE
+        out.append((name, value[:HEADER_LIMIT]))
+    return out
+
+
+def masked_query(query: bytes, is_key: Callable[[str], bool] = lambda text: False) -> bytes:
+    """The query string with any value that is a key replaced (`?api_key=…`)."""
+    if not query:
+        return query
+    pairs = []
+    for pair in query.split(b"&"):
+        name, sep, value = pair.partition(b"=")
+        if sep and is_key(unquote_to_bytes(value).decode("latin-1")):
+            value = _MASKED_VALUE
+        pairs.append(name + sep + value)
+    return b"&".join(pairs)[:BODY_LIMIT]
 
 
 def clip(data: bytes) -> str:
@@ -73,8 +100,14 @@ class Journal:
                  and (session is None or e.session == session)]
         return [e.as_dict() for e in found[:limit]]
 
-    def clear(self) -> int:
+    def clear(self, session: str | None = None, *, every_session: bool = False) -> int:
+        """Drop the entries of `session` (None: the default state's), or with `every_session` all."""
         with self._lock:
             count = len(self._entries)
+            if every_session:
+                self._entries.clear()
+                return count
+            kept = [e for e in self._entries if e.session != session]
             self._entries.clear()
-            return count
+            self._entries.extend(kept)
+            return count - len(kept)

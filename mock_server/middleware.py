@@ -16,13 +16,14 @@ import time
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from .errors import (ApiError, InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized, UnsupportedMediaType,
-                     ValidationFailed, error_for_status)
-from .journal import BODY_LIMIT, Entry, Journal, masked
+from .errors import (ApiError, HeadersTooLarge, InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized,
+                     UnsupportedMediaType, ValidationFailed, error_for_status)
+from .journal import BODY_LIMIT, Entry, Journal, masked, masked_query
 from .spec import Contract
 from .sessions import Sessions
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024  # the whole header block, as nginx's and Node's defaults
 RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
 JOURNAL = "huskyvoice.journal"  # what inner stages tell the journal: operation, key label, session
 
@@ -40,15 +41,19 @@ def _lower_media_type(scope) -> None:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over 1 MiB, by Content-Length up front or by counting a chunked stream."""
+    """Refuse header blocks over 16 KiB (431, as production servers do) and bodies over 1 MiB,
+    by Content-Length up front or by counting a chunked stream."""
 
-    def __init__(self, app, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int = MAX_BODY_BYTES, header_limit: int = MAX_HEADER_BYTES) -> None:
+        self.app, self.limit, self.header_limit = app, limit, header_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         _lower_media_type(scope)
+        size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if size > self.header_limit:
+            raise HeadersTooLarge(f"The request's headers take {size} bytes; at most {self.header_limit} are read")
         headers = Headers(scope=scope)
         length = headers.get("content-length")
         if length is not None:
@@ -227,11 +232,16 @@ class JournalMiddleware:
             name = note.get("session")
             clock = note.get("clock") or self.sessions.default.clock
             routing = scope["extensions"].get("connexion_routing", {})
+            rings = [state.keys for state in (self.sessions.default, self.sessions.existing(name)) if state]
+
+            def is_key(text: str) -> bool:
+                return any(ring.is_key(text) for ring in rings)
+
             self.journal.add(Entry(
                 at=clock.now(), session=name, method=scope["method"], path=scope["path"],
-                query=scope.get("query_string", b""),
+                query=masked_query(scope.get("query_string", b""), is_key),
                 operation_id=note.get("operation_id") or routing.get("operation_id"),
-                key_label=note.get("key_label"), request_headers=masked(scope["headers"]),
+                key_label=note.get("key_label"), request_headers=masked(scope["headers"], is_key),
                 request_body=bytes(request_body[:BODY_LIMIT + 1]), status=response["status"],
                 response_body=bytes(response["body"][:BODY_LIMIT + 1]),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3)))

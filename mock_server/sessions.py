@@ -61,6 +61,13 @@ class Sessions:
             self._states.pop(name, None)
             self._last_used.pop(name, None)
 
+    def existing(self, name: str | None) -> State | None:
+        """The session's state if it exists (None for the default state's name, None)."""
+        if name is None:
+            return None
+        with self._lock:
+            return self._states.get(name)
+
     def listing(self) -> list[dict]:
         now = self._monotonic()
         with self._lock:

@@ -151,7 +151,7 @@ def state(_shared_mock, clock) -> State:
     _reset(_shared_mock.state, _shared_mock.pristine)
     for session in _shared_mock.app.sessions_.listing():
         _shared_mock.app.sessions_.drop(session["name"])
-    _shared_mock.app.journal_.clear()
+    _shared_mock.app.journal_.clear(every_session=True)
     return _shared_mock.state
 
 

@@ -3,6 +3,8 @@ one JSON envelope with a documented 4xx, and nothing stored is lost. Each test i
 defect that once reached a 500 (issue 12)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import assert_error, auth_header, call_body
@@ -64,3 +66,53 @@ def test_a_fault_for_an_operation_that_does_not_exist_is_400_listing_the_operati
     assert error["field"] == "operation_id" and "getAvailability" in error["message"]
     assert state.faults.listing() == []
     assert client.post("/_mock/faults", json={"operation_id": "getAvailability", "status": 429}).status_code == 201
+
+
+# ── the journal: one session's, keys masked wherever they are, headers bounded ──
+def journal_of(client, session: str | None = None, query: str = "") -> list[dict]:
+    response = client.get(f"/_mock/journal{query}", headers={"X-Mock-Session": session} if session else {})
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def test_a_session_reads_and_clears_only_its_own_journal(client):
+    """README: parallel CI jobs can share one mock; one job's names and numbers are not another's to read."""
+    for job in ("jobA", "jobB"):
+        body = {"agent_id": "agent_123", "contact_number": "+919876543210", "contact_name": f"Customer of {job}"}
+        assert client.post("/v1/calls", json=body, headers={**auth_header(), "X-Mock-Session": job}).status_code == 201
+    seen_by_a = journal_of(client, "jobA")
+    assert [e["session"] for e in seen_by_a] == ["jobA"] and "jobB" not in json.dumps(seen_by_a)
+    assert_error(client.get("/_mock/journal?session=jobB", headers={"X-Mock-Session": "jobA"}), 400, "VALIDATION_ERROR")
+    assert client.delete("/_mock/journal", headers={"X-Mock-Session": "jobA"}).json()["cleared"] == 1
+    assert journal_of(client, "jobA") == [] and len(journal_of(client, "jobB")) == 1
+    assert {e["session"] for e in journal_of(client)} == {"jobB"}  # without the header: every session's
+
+
+@pytest.mark.parametrize("headers,query", [
+    ({"X-Api-Key": "anything-at-all"}, ""),
+    ({"Cookie": "session=anything"}, ""),
+    ({"Proxy-Authorization": "Bearer sk_test_slots_read"}, ""),
+    ({"User-Agent": "sk_test_slots_read"}, ""),
+    ({"X-Forwarded-Key": "Bearer sk_test_no_scope"}, ""),
+    ({}, "&api_key=sk_test_slots_read"),
+])
+def test_a_key_in_another_header_or_the_query_never_reaches_the_journal(client, headers, query):
+    """Keys are never stored: the headers that carry credentials are masked always, and any value that is a key."""
+    response = client.get(f"/v1/appointment-slots/availability?date=2026-06-15{query}",
+                          headers={**auth_header(), **headers})
+    assert response.status_code in (200, 400), response.text
+    dumped = json.dumps(journal_of(client))
+    for secret in ("anything-at-all", "session=anything", "sk_test_slots_read", "sk_test_no_scope", "YOUR_API_KEY"):
+        assert secret not in dumped, secret
+
+
+def test_a_header_block_over_16_kib_is_431_in_the_envelope_and_the_journal_keeps_1_kib_of_a_header(client, state):
+    """Headers are bounded as production servers bound them; the journal never keeps one whole."""
+    before = len(state.calls.all(state.clock.now()))
+    response = client.post("/v1/calls", json=call_body(), headers={**auth_header(), "X-Padding": "x" * 17000})
+    assert_error(response, 431, "HEADERS_TOO_LARGE")
+    assert len(state.calls.all(state.clock.now())) == before
+    assert client.get("/v1/appointment-slots/availability?date=2026-06-15",
+                      headers={**auth_header(), "X-Padding": "y" * 15000}).status_code == 200
+    padding = journal_of(client, query="?limit=1")[0]["request_headers"]["x-padding"]
+    assert 0 < len(padding) <= 1024

@@ -166,11 +166,18 @@ class ControlApi:
     async def control_read_journal(self, limit: int = 100, method: str | None = None, path_prefix: str | None = None,
                                    status: int | None = None, operation_id: str | None = None,
                                    session: str | None = None):
+        own = Sessions.current_name()
+        if own is not None:  # a session reads its own entries only: parallel jobs share one mock
+            if session not in (None, own):
+                raise ValidationFailed(f"The session {own!r} reads its own journal only", field="session")
+            session = own
         return {"data": self.journal.query(limit=limit, method=method, path_prefix=path_prefix, status=status,
                                            operation_id=operation_id, session=session)}, 200
 
     async def control_clear_journal(self):
-        return {"cleared": self.journal.clear()}, 200
+        own = Sessions.current_name()
+        # Without X-Mock-Session (the operator's view, which reads every session) it clears all.
+        return {"cleared": self.journal.clear(own, every_session=own is None)}, 200
 
     # ── sessions ──────────────────────────────────────────────────────────
     async def control_list_sessions(self):

@@ -31,12 +31,21 @@ def _digest(secret: str) -> bytes:
 class KeyRing:
     def __init__(self) -> None:
         self._keys: list[ApiKey] = []
+        self._lengths: set[int] = set()  # so most text can be told from a key without hashing it
 
     def add(self, secret: str, label: str, scopes, rate_limit: RateLimitSpec | None = None) -> ApiKey:
         key = ApiKey(key_id=label, label=label, scopes=frozenset(scopes),
                      rate_limit=rate_limit, _digest=_digest(secret))
         self._keys.append(key)
+        self._lengths.add(len(secret))
         return key
+
+    def is_key(self, text: str) -> bool:
+        """Whether `text` is one of the secrets, bare or as `Bearer <secret>` (for masking)."""
+        for candidate in (text, text[7:] if text[:7].lower() == "bearer " else None):
+            if candidate is not None and len(candidate) in self._lengths and self.authenticate(candidate) is not None:
+                return True
+        return False
 
     def authenticate(self, presented: str) -> ApiKey | None:
         """The key whose secret is `presented`, compared in constant time.
