@@ -1,6 +1,6 @@
 """The request pipeline around Connexion's router and validator, in order:
 
-    journal → session → body limit (413) → route (404/405) → auth (401) → scope (403)
+    journal → session → header and body limits (431, 413) → route (404/405) → auth (401) → scope (403)
     → rate limit (429) → faults and Prefer → validation (400/415/422) → handler
 
 Errors are raised as typed ApiErrors; `app.py` registers the one handler that

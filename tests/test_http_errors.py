@@ -272,9 +272,16 @@ def test_header_with_control_character_reaching_the_app_is_4xx_envelope_or_succe
         assert_error(response, response.status_code)
 
 
-def test_authorization_of_1_mb_is_401(client):
-    """"401 | Unauthorized — missing or invalid API key" — however long the invalid key."""
+def test_authorization_of_1_mb_is_431_without_the_key(client):
+    """D-extra-statuses: a header block over 16 KiB is 431 before anything reads it, the key never echoed."""
     response = client.get(f"/v1/calls/{CALL_ID}", headers={"Authorization": "Bearer " + "A" * 1_000_000})
+    assert_error(response, 431, "HEADERS_TOO_LARGE")
+    assert "AAAAAAAAAA" not in response.text
+
+
+def test_a_long_invalid_key_under_the_header_limit_is_401(client):
+    """"401 | Unauthorized — missing or invalid API key" — however long the invalid key."""
+    response = client.get(f"/v1/calls/{CALL_ID}", headers={"Authorization": "Bearer " + "A" * 15_000})
     assert_error(response, 401, "UNAUTHORIZED")
     assert "AAAAAAAAAA" not in response.text
 
@@ -385,11 +392,11 @@ def test_live_queued_request_with_a_broken_body_never_runs_and_gets_the_400(live
     assert_error(answers[1], 400, "VALIDATION_ERROR")
 
 
-def test_live_authorization_of_1_mb_is_401_envelope_without_the_key(live_mock):
-    """"401 | Unauthorized — missing or invalid API key" — a 1 MB header is refused, never a crash."""
+def test_live_authorization_of_1_mb_is_431_envelope_without_the_key(live_mock):
+    """D-extra-statuses: a 1 MB header is refused (431 in the envelope) by a real server too, never a crash."""
     answer = _RawAnswer(*_raw_request(live_mock, "GET", f"/v1/calls/{CALL_ID}",
                                       [("Authorization", b"Bearer " + b"A" * 1_000_000)]))
-    assert_error(answer, 401, "UNAUTHORIZED")
+    assert_error(answer, 431, "HEADERS_TOO_LARGE")
     assert "AAAAAAAAAA" not in answer.text
 
 
