@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -79,12 +80,32 @@ def main(argv: list[str] | None = None) -> int:
     pytest_cmd = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider",
                   f"--junitxml={reports / 'contract-tests.xml'}", "-o", "junit_family=xunit2", *args.pytest_args]
 
+    stop_on_signals()
     if args.target:
         env.pop("HUSKYVOICE_BUNDLED_MOCK", None)
-        return subprocess.call([*pytest_cmd, "--target", args.target], cwd=ROOT, env=env)
+        return run_to_the_end([*pytest_cmd, "--target", args.target], env)
     with bundled_mock([]) as base:
         env["HUSKYVOICE_BUNDLED_MOCK"] = "1"
-        return subprocess.call([*pytest_cmd, "--target", base], cwd=ROOT, env=env)
+        return run_to_the_end([*pytest_cmd, "--target", base], env)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP end the run as Ctrl-C does: through the `finally`s that stop the suite
+    and the mock this run started (left to the default handlers, they orphaned the mock)."""
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)
+
+
+def run_to_the_end(command: list[str], env: dict) -> int:
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        return process.wait()
+    finally:
+        if process.poll() is None:
+            stop(process)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import errno
 import ipaddress
 import logging
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +36,29 @@ def rate_limit(value: str) -> RateLimitSpec | None:
         raise argparse.ArgumentTypeError("use BURST/PER_SECOND (e.g. 1000/100) or off") from None
 
 
+def port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a TCP port: use 1 to 65535")
+    return number
+
+
+def bind(host: str, number: int) -> socket.socket:
+    """The listening address, bound here so that the banner names a socket that is ours."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, number, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart at once after a stop
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def seconds(value: str) -> timedelta:
     try:
         return timedelta(seconds=float(value))
@@ -44,7 +69,7 @@ def seconds(value: str) -> timedelta:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="huskyvoice-mock", description="Stateful mock of the HuskyVoice API.")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=4010)
+    p.add_argument("--port", type=port, default=4010, help="1 to 65535 (default 4010)")
     p.add_argument("--fixtures", type=Path, default=DEFAULT_DIR, metavar="DIR",
                    help="fixture directory (default: the bundled fixtures/)")
     default_rl = f"{DEFAULT_RATE_LIMIT.burst}/{DEFAULT_RATE_LIMIT.per_second:g}"
@@ -104,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
     app = create_app(state, validate_responses=args.validate_responses, control=control,
                      control_token=args.control_token, lifespan=_frozen_start)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"huskyvoice-mock: port {args.port} on {args.host} is already in use (another mock still "
+                  f"running?): stop it, or pass another --port", file=sys.stderr)
+        else:
+            print(f"huskyvoice-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     base = f"http://{args.host}:{args.port}/v1"
     print(f"HuskyVoice mock: {base}  (Swagger UI: {base}/ui/)", flush=True)
     if control:
@@ -113,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Control API: off (not on loopback; pass --control-token TOKEN to serve it)", flush=True)
     print(f"API keys and scopes: {args.fixtures / KINDS['api_keys'].file}  (try: Authorization: Bearer YOUR_API_KEY)",
           flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
-                workers=1, http=MockHttpProtocol)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                            access_log=args.access_log, workers=1, http=MockHttpProtocol)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
