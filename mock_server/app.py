@@ -19,6 +19,7 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from . import spec as spec_module
 from .connexion_tuning import MockApp, PrecompiledValidationMiddleware, SwaggerUIAside, trusting_specs
@@ -28,8 +29,8 @@ from .handlers.calls import CallsApi
 from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
 from .journal import Journal
-from .middleware import (RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware, ControlTokenMiddleware,
-                         FaultMiddleware, JournalMiddleware, SessionMiddleware)
+from .middleware import (CLIENT_CLOSED, RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware,
+                         ControlTokenMiddleware, FaultMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
 from .sessions import Sessions
 from .state import State
 from .validation import VALIDATORS
@@ -158,6 +159,13 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     def on_unicode(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
         return render(ValidationFailed("The request is not valid UTF-8"), request)
 
+    def on_disconnect(request: ConnexionRequest, exc: ClientDisconnect) -> ConnexionResponse:
+        # The client closed the connection mid-request: nothing to answer, and no fault of ours.
+        log.info("%s %s: the client closed the connection before its request was whole",
+                 request.method, request.url.path)
+        client_closed(request.scope)
+        return ConnexionResponse(status_code=CLIENT_CLOSED, body=b"")
+
     def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return render(InternalError(), request)
@@ -166,6 +174,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     app.add_error_handler(ProblemException, on_problem)
     app.add_error_handler(HTTPException, on_http)
     app.add_error_handler(UnicodeDecodeError, on_unicode)
+    app.add_error_handler(ClientDisconnect, on_disconnect)
     app.add_error_handler(Exception, on_crash)
     app.state_ = state  # for tests and the CLI
     app.sessions_ = sessions

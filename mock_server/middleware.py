@@ -26,6 +26,12 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024  # the whole header block, as nginx's and Node's defaults
 RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
 JOURNAL = "huskyvoice.journal"  # what inner stages tell the journal: operation, key label, session
+CLIENT_CLOSED = 499  # nginx's status for a request its client abandoned: not an answer, and no server error
+
+
+def client_closed(scope) -> None:
+    """Tell the journal the client went away before the request was whole."""
+    scope.get("extensions", {}).get(JOURNAL, {})["client_closed"] = True
 
 
 def _lower_media_type(scope) -> None:
@@ -71,6 +77,7 @@ class BodyLimitMiddleware:
         while more:
             message = await receive()
             if message["type"] != "http.request":
+                client_closed(scope)
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
@@ -211,7 +218,7 @@ class JournalMiddleware:
         note = scope.setdefault("extensions", {})[JOURNAL] = {}
         started = time.perf_counter()
         request_body = bytearray()
-        response = {"status": 500, "body": bytearray()}
+        response = {"status": None, "body": bytearray()}
 
         async def recording_receive():
             message = await receive()
@@ -231,6 +238,8 @@ class JournalMiddleware:
         finally:
             name = note.get("session")
             clock = note.get("clock") or self.sessions.default.clock
+            if response["status"] is None:  # nothing was answered: the client left, or the app failed
+                response["status"] = CLIENT_CLOSED if note.get("client_closed") else 500
             routing = scope["extensions"].get("connexion_routing", {})
             rings = [state.keys for state in (self.sessions.default, self.sessions.existing(name)) if state]
 

@@ -68,3 +68,36 @@ def test_a_contract_run_told_to_stop_stops_the_mock_it_started(tmp_path, signum)
     while not refuses_connections(port) and time.monotonic() < deadline:
         time.sleep(0.05)  # the mock is stopping
     assert refuses_connections(port), f"the mock on {port} is still running after the run stopped"
+
+
+def test_a_client_that_leaves_mid_body_is_journaled_as_gone_not_as_a_crash(tmp_path):
+    """A client that closes the connection mid-body is the client's doing: journaled 499 (nginx's 'client
+    closed request'), nothing logged as an error, nothing created."""
+    import json
+    import urllib.request
+
+    from conftest import free_port
+
+    port, log = free_port(), tmp_path / "mock.log"
+    with open(log, "w") as out:
+        mock = subprocess.Popen([_cli(), "--port", str(port), "--log-level", "info"], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 20
+        while refuses_connections(port) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the mock is starting
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"POST /v1/calls HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer YOUR_API_KEY\r\n"
+                           b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"age\r\n")
+            time.sleep(0.3)  # part of the body is in; then the client leaves
+        time.sleep(0.5)
+        base = f"http://127.0.0.1:{port}/_mock"
+        entry = json.loads(urllib.request.urlopen(f"{base}/journal?limit=1", timeout=5).read())["data"][0]
+        calls = json.loads(urllib.request.urlopen(f"{base}/calls", timeout=5).read())["data"]
+    finally:
+        mock.terminate()
+        mock.wait(timeout=10)
+    assert (entry["path"], entry["status"]) == ("/v1/calls", 499), entry
+    assert calls == []
+    text = log.read_text()
+    assert "ERROR" not in text and "Traceback" not in text, text

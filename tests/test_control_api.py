@@ -896,7 +896,8 @@ def test_the_cli_serves_the_control_api_only_on_loopback_or_with_a_token(monkeyp
     import mock_server.app as app_module
     seen = {}
     monkeypatch.setattr(app_module, "create_app", lambda state, **kw: seen.update(kw) or object())
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    monkeypatch.setattr(cli, "bind", lambda host, number: None)  # 0.0.0.0:4010 need not be free for this
     monkeypatch.setattr(cli, "State", lambda settings: None)  # the fixtures need not load for this
     assert cli.main(args) == 0
     assert seen["control"] is control
