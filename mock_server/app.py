@@ -30,7 +30,7 @@ from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
 from .journal import Journal
 from .middleware import (CLIENT_CLOSED, RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware,
-                         ControlTokenMiddleware, FaultMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
+                         ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
 from .sessions import Sessions
 from .state import State
 from .validation import VALIDATORS
@@ -61,7 +61,7 @@ def _resolver(apis: list, operation_ids) -> Resolver:
     return Resolver(function_resolver=handlers.__getitem__)
 
 
-def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contract,
+def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contract, control: bool,
            control_token: str | None, validate_responses: bool) -> list:
     """Connexion's default middleware stack, some of its layers swapped or left out, ours inserted."""
     swapped = {
@@ -77,6 +77,7 @@ def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contra
         # Outside the exception middleware, so it records the rendered error responses too.
         ExceptionMiddleware: [partial(JournalMiddleware, journal=journal, sessions=sessions, prefix=contract.base_path)],
         RoutingMiddleware: [
+            *([partial(ControlOriginMiddleware, prefix=CONTROL_PREFIX)] if control else []),
             *([partial(ControlTokenMiddleware, prefix=CONTROL_PREFIX, token=control_token)] if control_token else []),
             partial(SessionMiddleware, sessions=sessions),
             BodyLimitMiddleware,
@@ -104,7 +105,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
     contracts = [contract]
 
-    app = MockApp(__name__, lifespan=lifespan, middlewares=_stack(sessions=sessions, journal=journal, contract=contract,
+    app = MockApp(__name__, lifespan=lifespan, middlewares=_stack(sessions=sessions, journal=journal, contract=contract, control=control,
                                                control_token=control_token if control else None,
                                                validate_responses=validate_responses))
     # The bundled specs are validated by `make lint` and tests/test_spec.py, not at every start.

@@ -34,6 +34,11 @@ class InsufficientScope(ApiError):
         super().__init__(f"This API key does not have the {scope} scope", required_scope=scope)
 
 
+class ForbiddenOrigin(ApiError):
+    status, code = 403, "FORBIDDEN_ORIGIN"
+    default_message = "The control API answers no page from another origin"
+
+
 class NotFound(ApiError):
     status, code = 404, "NOT_FOUND"
     default_message = "Not found"

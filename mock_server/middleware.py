@@ -16,7 +16,7 @@ import time
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from .errors import (ApiError, HeadersTooLarge, InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized,
+from .errors import (ApiError, ForbiddenOrigin, HeadersTooLarge, InsufficientScope, PayloadTooLarge, RateLimited, Unauthorized,
                      UnsupportedMediaType, ValidationFailed, error_for_status)
 from .journal import BODY_LIMIT, Entry, Journal, masked, masked_query
 from .spec import Contract
@@ -96,6 +96,24 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class ControlOriginMiddleware:
+    """The control API refuses a request that carries an Origin other than the mock's own: a
+    page elsewhere could otherwise reset the mock with a 'simple' cross-origin POST (no preflight).
+    Clients that are not browsers send no Origin; the control API's Swagger UI sends the mock's."""
+
+    def __init__(self, app, prefix: str) -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
+            if origin is not None and origin.lower() != own:
+                raise ForbiddenOrigin(f"The control API answers no page from another origin ({origin})")
+        await self.app(scope, receive, send)
 
 
 class ControlTokenMiddleware:

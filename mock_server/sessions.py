@@ -50,7 +50,11 @@ class Sessions:
             state = self._states.get(name)
             if state is None:
                 if len(self._states) >= self.limit:
-                    raise ValidationFailed(f"At most {self.limit} sessions at once; drop one first", field="X-Mock-Session")
+                    # The least recently used goes: with the control API off nobody could drop one,
+                    # and a full table would refuse every new session for good.
+                    oldest = min(self._last_used, key=self._last_used.__getitem__)
+                    self._states.pop(oldest, None)
+                    self._last_used.pop(oldest, None)
                 # Its own Settings: loading another fixture set in one session must not reach the others.
                 state = self._states[name] = State(dataclasses.replace(self.default.settings))
             self._last_used[name] = now

@@ -116,3 +116,22 @@ def test_a_header_block_over_16_kib_is_431_in_the_envelope_and_the_journal_keeps
                       headers={**auth_header(), "X-Padding": "y" * 15000}).status_code == 200
     padding = journal_of(client, query="?limit=1")[0]["request_headers"]["x-padding"]
     assert 0 < len(padding) <= 1024
+
+
+# ── the control API and the browser ─────────────────────────────────────────
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:1"])
+def test_a_control_request_from_another_origin_is_403_and_changes_nothing(client, state, origin):
+    """A page elsewhere must not reset the mock with a 'simple' cross-origin POST (text/plain, no preflight)."""
+    client.post("/_mock/calls", json={"agent_id": "by_hand", "contact_number": "+919876543210", "status": "completed"})
+    response = client.post("/_mock/reset", content=b"x", headers={"Origin": origin, "Content-Type": "text/plain"})
+    assert_error(response, 403, "FORBIDDEN_ORIGIN")
+    assert len(state.calls.all(state.clock.now())) == 1
+
+
+def test_control_requests_from_the_mocks_own_origin_or_no_browser_are_answered(client):
+    """The control API's own Swagger UI sends the mock's origin; curl and test code send none."""
+    own = str(client.base_url).rstrip("/")
+    assert client.post("/_mock/reset", headers={"Origin": own}).status_code == 200
+    assert client.post("/_mock/reset").status_code == 200
+    assert client.get("/v1/appointment-slots/availability?date=2026-06-15",
+                      headers={**auth_header(), "Origin": "https://evil.example"}).status_code == 200
