@@ -23,6 +23,9 @@ from .spec import Contract
 from .sessions import Sessions
 
 MAX_BODY_BYTES = 1024 * 1024
+# What GET /_mock/state exports must go back in through PUT: 100,000 calls take about 60 MB.
+MAX_STATE_BYTES = 256 * 1024 * 1024
+LARGE_BODY_PATHS = ("/_mock/state",)
 MAX_HEADER_BYTES = 16 * 1024  # the whole header block, as nginx's and Node's defaults
 RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
 JOURNAL = "huskyvoice.journal"  # what inner stages tell the journal: operation, key label, session
@@ -47,15 +50,17 @@ def _lower_media_type(scope) -> None:
 
 
 class BodyLimitMiddleware:
-    """Refuse header blocks over 16 KiB (431, as production servers do) and bodies over 1 MiB,
-    by Content-Length up front or by counting a chunked stream."""
+    """Refuse header blocks over 16 KiB (431, as production servers do) and bodies over 1 MiB
+    (256 MiB for a state import), by Content-Length up front or by counting a chunked stream."""
 
-    def __init__(self, app, limit: int = MAX_BODY_BYTES, header_limit: int = MAX_HEADER_BYTES) -> None:
-        self.app, self.limit, self.header_limit = app, limit, header_limit
+    def __init__(self, app, limit: int = MAX_BODY_BYTES, header_limit: int = MAX_HEADER_BYTES,
+                 state_limit: int = MAX_STATE_BYTES) -> None:
+        self.app, self.default_limit, self.header_limit, self.state_limit = app, limit, header_limit, state_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.state_limit if scope["path"] in LARGE_BODY_PATHS else self.default_limit
         _lower_media_type(scope)
         size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
         if size > self.header_limit:
@@ -65,8 +70,8 @@ class BodyLimitMiddleware:
         if length is not None:
             if not length.isdigit():
                 raise ValidationFailed("Content-Length must be a number of bytes", field="Content-Length")
-            if int(length) > self.limit:
-                raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
+            if int(length) > limit:
+                raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
             return await self.app(scope, receive, send)
         if "chunked" not in headers.get("transfer-encoding", "").lower():
             return await self.app(scope, receive, send)
@@ -81,8 +86,8 @@ class BodyLimitMiddleware:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                raise PayloadTooLarge(f"The request body is larger than {self.limit} bytes")
+            if len(body) > limit:
+                raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
         scope = dict(scope)
         scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"transfer-encoding"] + \
             [(b"content-length", str(len(body)).encode())]

@@ -135,3 +135,17 @@ def test_control_requests_from_the_mocks_own_origin_or_no_browser_are_answered(c
     assert client.post("/_mock/reset").status_code == 200
     assert client.get("/v1/appointment-slots/availability?date=2026-06-15",
                       headers={**auth_header(), "Origin": "https://evil.example"}).status_code == 200
+
+
+def test_an_exported_state_of_2000_calls_goes_back_in_and_round_trips_byte_for_byte(client, state):
+    """README: 'export the whole state as JSON and import it back, so a bug report can carry it' — 2,000
+    calls (1.2 MB) used to be refused with 413."""
+    now = state.clock.now()
+    for n in range(2000):
+        state.calls.create(agent_id=f"agent_{n}", contact_number="+919876543210", contact_name=f"Customer {n}",
+                           contact_email=None, additional_info={"n": n}, now=now)
+    exported = client.get("/_mock/state")
+    assert exported.status_code == 200 and len(exported.content) > 1024 * 1024
+    imported = client.put("/_mock/state", content=exported.content, headers={"Content-Type": "application/json"})
+    assert imported.status_code == 200, imported.text[:300]
+    assert client.get("/_mock/state").content == exported.content
