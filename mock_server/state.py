@@ -5,7 +5,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from .clock import Clock
 from .clock import isoformat_z
@@ -53,23 +53,39 @@ class State:
         self.settings = replace(self.settings, fixtures=Path(directory))
         self.reset()
 
-    def export(self) -> dict:
-        from .snapshot import FORMAT, call_record, export_slots
-        now = self.clock.now()
+    def export_head(self, now) -> dict:
+        """The export without its calls: the clock and the slot store (small; the calls may be 100,000)."""
+        from .snapshot import FORMAT, export_slots
         return {"format": FORMAT, "clock": {"now": isoformat_z(now), "frozen": self.clock.frozen},
-                **export_slots(self.slots), "calls": [call_record(c) for c in self.calls.all(now)]}
+                **export_slots(self.slots)}
 
-    def import_(self, document: dict) -> None:
-        """Replace slots and calls with an export's; keys, faults and limits stay."""
+    def export(self) -> dict:
+        from .snapshot import call_record
+        now = self.clock.now()
+        return {**self.export_head(now), "calls": [call_record(c) for c in self.calls.all(now)]}
+
+    def prepared_import(self, document: dict) -> tuple[SlotStore, CallStore]:
+        """The stores an export describes, built without touching this state (so off the event loop)."""
         from .snapshot import FORMAT, import_slots, parse_call
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise FixtureError(f"state.format: must be {FORMAT!r}")
         slots = import_slots(document)
         calls = CallStore(self.settings.lifecycle)
-        for index, raw in enumerate(document.get("calls", [])):
-            calls.add(parse_call(raw, f"state.calls[{index}]", self.clock.now(), self.settings.lifecycle))
-        self.slots, self.calls = slots, calls
+        records = document.get("calls", [])
+        if not isinstance(records, list):
+            raise FixtureError("state.calls: must be a list")
+        now = self.clock.now()
+        for index, raw in enumerate(records):
+            calls.add(parse_call(raw, f"state.calls[{index}]", now, self.settings.lifecycle))
+        return slots, calls
+
+    def install(self, prepared: tuple[SlotStore, CallStore]) -> None:
+        """Replace slots and calls with an import's; keys, faults and limits stay."""
+        self.slots, self.calls = prepared
         self.idempotency = IdempotencyStore()
+
+    def import_(self, document: dict) -> None:
+        self.install(self.prepared_import(document))
 
     def authenticate(self, token: str) -> ApiKey | None:
         return self.keys.authenticate(token)

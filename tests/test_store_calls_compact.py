@@ -161,7 +161,8 @@ def test_force_in_progress_after_ends_at_moves_ends_at_to_now():
     now = T0 + timedelta(minutes=30)
     got = store.force(call.call_id, "in_progress", now)
     assert got.ends_at == now and got.started_at == now and got.scheduled_at == T0 + timedelta(hours=1)
-    assert store.get("c", now).status == "completed" and got.completed_at == now
+    done = store.get("c", now)  # a changed copy: stored calls are never changed in place
+    assert done.status == "completed" and done.completed_at == now
 
 
 def test_a_created_call_is_small():

@@ -2,9 +2,14 @@
 
 A call's status is a function of the mock clock: every read first moves the call
 through whatever its times say has happened, so advancing the clock moves calls.
+
+A stored Call is never changed in place: a change stores a changed copy. So a list of
+the stored calls is a snapshot that another thread can read (an export of 100,000 calls
+is built off the event loop) while requests go on changing the store.
 """
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import uuid
@@ -127,6 +132,10 @@ class Call:
         self.started_at, self.completed_at, self.cancelled_at = started_at, completed_at, cancelled_at
         self.error, self.engagement = error, engagement
 
+    def changed(self) -> Call:
+        """A copy to change, for the store to put in place of this one."""
+        return copy.copy(self)
+
     def request(self) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
         """agent_id, contact_number, contact_name, contact_email, additional_info: one decode."""
         return tuple(_unpack(self._request))
@@ -172,6 +181,11 @@ Call.ends_at = _offset_field("_ends_at")
 del _index, _name
 
 
+# A recording id derived from the call id: whoever plays a call out (a read, or an export
+# working on a snapshot) records the same engagement.
+_RECORDINGS = uuid.UUID("6b1c3f52-1d8e-4c5a-9a57-2f0e8d7c4b11")
+
+
 def _engagement(call: Call) -> Engagement:
     greeting = f"Hello {call.contact_name}," if call.contact_name else "Hello,"
     return Engagement(
@@ -180,7 +194,7 @@ def _engagement(call: Call) -> Engagement:
             {"speaker": "contact", "text": "Hi, yes, go ahead."},
         ],
         recording={
-            "recording_id": str(uuid.uuid4()),
+            "recording_id": str(uuid.uuid5(_RECORDINGS, call.call_id)),
             "duration_seconds": int((call.ends_at - call.scheduled_at).total_seconds()),
             "format": "audio/mpeg",
         },
@@ -194,18 +208,27 @@ class CallStore:
         self._lock = threading.RLock()
 
     # ── lifecycle ──────────────────────────────────────────────────────────
+    def advanced(self, call: Call, now: datetime) -> Call:
+        """`call` as it stands at `now`: itself if nothing has happened, else a changed copy."""
+        moved = call
+        if moved.status in ("pending", "scheduled") and now >= moved.scheduled_at:
+            moved = moved.changed()
+            moved.status = "in_progress"
+            moved.started_at = moved.updated_at = moved.scheduled_at
+        if moved.status == "in_progress" and now >= moved.ends_at:
+            if moved is call:
+                moved = moved.changed()
+            self._finish(moved, moved.outcome, moved.ends_at)
+        return moved
+
     def _advance(self, call: Call, now: datetime) -> Call:
-        if call.status in ("pending", "scheduled"):
-            start = call.scheduled_at
-            if now >= start:
-                call.status, call.started_at, call.updated_at = "in_progress", start, start
-        if call.status == "in_progress":
-            end = call.ends_at
-            if now >= end:
-                self._finish(call, call.outcome, end)
-        return call
+        moved = self.advanced(call, now)
+        if moved is not call:
+            self._calls[call.call_id] = moved
+        return moved
 
     def _finish(self, call: Call, outcome: str, at: datetime, error: dict[str, str] | None = None) -> None:
+        """Ends `call`, which must be a copy not yet stored."""
         call.status, call.updated_at = outcome, at
         if call.started_at is None:
             call.started_at = at
@@ -219,9 +242,8 @@ class CallStore:
         """Move every call whose time has come; returns how many changed status."""
         changed = 0
         with self._lock:
-            for call in self._calls.values():
-                before = call.status
-                if self._advance(call, now).status != before:
+            for call in list(self._calls.values()):
+                if self._advance(call, now) is not call:
                     changed += 1
         return changed
 
@@ -254,6 +276,7 @@ class CallStore:
             if call.status not in CANCELLABLE:
                 raise CallNotCancellable(
                     f"The call is {call.status} and cannot be cancelled: only pending or scheduled calls can")
+            call = self._calls[call_id] = call.changed()
             call.status, call.cancelled_at, call.updated_at = "cancelled", now, now
             return call
 
@@ -273,13 +296,14 @@ class CallStore:
             call = self.get(call_id, now)
             if call.status in ENDED:
                 raise CallAlreadyEnded(f"The call is already {call.status}")
+            if status not in ("in_progress", "completed", "failed"):
+                raise ValueError(f"cannot force a call to {status}")
+            call = self._calls[call_id] = call.changed()
             if status == "in_progress":
                 call.status, call.started_at, call.updated_at = "in_progress", now, now
                 call.ends_at = max(call.ends_at, now)
-            elif status in ("completed", "failed"):
-                self._finish(call, status, now, error)
             else:
-                raise ValueError(f"cannot force a call to {status}")
+                self._finish(call, status, now, error)
             return call
 
     def add(self, call: Call) -> Call:
@@ -294,7 +318,13 @@ class CallStore:
 
     def all(self, now: datetime) -> list[Call]:
         with self._lock:
-            return [self._advance(call, now) for call in self._calls.values()]
+            return [self._advance(call, now) for call in list(self._calls.values())]
+
+    def snapshot(self) -> list[Call]:
+        """The stored calls as they are now, not advanced: none of them will change
+        (see the module's docstring), so another thread may read them."""
+        with self._lock:
+            return list(self._calls.values())
 
     def raw(self, call_id: str) -> Call | None:
         """The stored record as it is, without advancing it (for erasure checks)."""
