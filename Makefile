@@ -10,7 +10,7 @@ PROFILE ?= fast
 # K=<pytest -k expression> narrows the contract suite; ARGS=... passes any other pytest options.
 SUITE_ARGS = $(if $(KEYS),--keys $(KEYS)) $(if $(strip $(K)$(ARGS)),-- $(if $(K),-k '$(K)') $(ARGS))
 
-.PHONY: mock test unit contract lint clauses fuzz bench clean
+.PHONY: mock test unit contract lint clauses fuzz fuzz-raw bench clean
 FUZZ_EXAMPLES ?= 2500  # ~20,000 requests, ~9 minutes (seed 7: 20,582)
 
 $(STAMP): pyproject.toml
@@ -48,6 +48,12 @@ clauses: $(STAMP)
 ## A long Schemathesis campaign against a fresh mock (all phases and checks); prints the request count.
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m contract_tests.fuzz
+
+## Hostile raw HTTP against the CLI's own server (tests/test_raw_http_fuzz.py); prints the request count.
+RAW_FUZZ_EXAMPLES ?= 20000
+RAW_FUZZ_SEED ?= 0
+fuzz-raw: $(STAMP)
+	RAW_FUZZ_EXAMPLES=$(RAW_FUZZ_EXAMPLES) RAW_FUZZ_SEED=$(RAW_FUZZ_SEED) $(BIN)/python -m pytest -s tests/test_raw_http_fuzz.py
 
 ## Benchmarks (figures printed, never asserted): ours vs Prism under wrk, slots at scale, memory.
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import re
 from contextlib import nullcontext
@@ -33,7 +34,7 @@ from .middleware import (CLIENT_CLOSED, RATE_LIMIT_HEADERS, AuthMiddleware, Body
                          ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
 from .sessions import Sessions
 from .state import State
-from .validation import VALIDATORS
+from .validation import VALIDATORS, parsed_body
 
 log = logging.getLogger("huskyvoice.mock")
 CONTROL_SPEC = Path(__file__).resolve().parent / "control.yaml"
@@ -53,11 +54,28 @@ def render(exc: ApiError, request: ConnexionRequest | None = None) -> ConnexionR
                              mimetype=JSON, headers=headers)
 
 
+def _given_parsed_body(handler):
+    """`handler`, given the body as the body validator parsed it. Connexion would parse it again
+    for a handler that takes `body`, deeper in the stack (a 2,000-deep array the validator took
+    then hit the recursion limit: a 500) and on the event loop (a 50 MB import stalled it)."""
+    signature = inspect.signature(handler)
+    if "body" not in signature.parameters:
+        return handler
+
+    async def with_body(*args, **kwargs):
+        return await handler(*args, body=parsed_body(), **kwargs)
+    # Not functools.wraps: Connexion reads the arguments of the innermost __wrapped__.
+    with_body.__name__, with_body.__qualname__, with_body.__doc__ = handler.__name__, handler.__qualname__, handler.__doc__
+    with_body.__signature__ = signature.replace(
+        parameters=[p for name, p in signature.parameters.items() if name != "body"])
+    return with_body
+
+
 def _resolver(apis: list, operation_ids) -> Resolver:
     handlers = {}
     for op_id in operation_ids:
         name = snake_case(op_id)
-        handlers[op_id] = next(getattr(api, name) for api in apis if hasattr(api, name))
+        handlers[op_id] = _given_parsed_body(next(getattr(api, name) for api in apis if hasattr(api, name)))
     return Resolver(function_resolver=handlers.__getitem__)
 
 

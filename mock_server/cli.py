@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import errno
 import ipaddress
@@ -12,6 +13,7 @@ import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from .fixtures import DEFAULT_DIR, KINDS, FixtureError
 from .state import DEFAULT_RATE_LIMIT, Settings, State
@@ -109,23 +111,34 @@ async def _frozen_start(app):
     yield
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+class Refused(Exception):
+    """What the CLI says, instead of serving, when it cannot serve."""
+
+
+@dataclasses.dataclass
+class Serving:
+    """The app and its server, bound but not yet serving (tests serve it in a thread)."""
+    args: argparse.Namespace
+    app: Any
+    control: bool
+    server: Any  # uvicorn.Server; `server.should_exit = True` stops it
+    sock: socket.socket
+
+    def run(self) -> None:
+        self.server.run(sockets=[self.sock])
+
+
+def build(args: argparse.Namespace) -> Serving:
     settings = Settings(fixtures=args.fixtures, rate_limit=args.rate_limit,
                         lifecycle=Lifecycle(start_delay=args.call_start_delay, duration=args.call_duration,
                                             outcome=args.call_outcome))
     try:
         state = State(settings)
     except FixtureError as exc:
-        print(f"huskyvoice-mock: bad fixture: {exc}", file=sys.stderr)
-        return 2
-
+        raise Refused(f"bad fixture: {exc}") from None
     import uvicorn
-
     from .app import create_app
     from .http_protocol import MockHttpProtocol
-
     control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
     app = create_app(state, validate_responses=args.validate_responses, control=control,
                      control_token=args.control_token, lifespan=_frozen_start)
@@ -133,23 +146,32 @@ def main(argv: list[str] | None = None) -> int:
         sock = bind(args.host, args.port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            print(f"huskyvoice-mock: port {args.port} on {args.host} is already in use (another mock still "
-                  f"running?): stop it, or pass another --port", file=sys.stderr)
-        else:
-            print(f"huskyvoice-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+            raise Refused(f"port {args.port} on {args.host} is already in use (another mock still "
+                          f"running?): stop it, or pass another --port") from None
+        raise Refused(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                            access_log=args.access_log, workers=1, http=MockHttpProtocol)
+    return Serving(args, app, control, uvicorn.Server(config), sock)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        serving = build(args)
+    except Refused as exc:
+        print(f"huskyvoice-mock: {exc}", file=sys.stderr)
         return 2
     base = f"http://{args.host}:{args.port}/v1"
     print(f"HuskyVoice mock: {base}  (Swagger UI: {base}/ui/)", flush=True)
-    if control:
+    if serving.control:
         print(f"Control API: http://{args.host}:{args.port}/_mock  (Swagger UI: http://{args.host}:{args.port}/_mock/ui/)",
               flush=True)
     elif not args.no_control:
         print("Control API: off (not on loopback; pass --control-token TOKEN to serve it)", flush=True)
     print(f"API keys and scopes: {args.fixtures / KINDS['api_keys'].file}  (try: Authorization: Bearer YOUR_API_KEY)",
           flush=True)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
-                            access_log=args.access_log, workers=1, http=MockHttpProtocol)
-    uvicorn.Server(config).run(sockets=[sock])
+    serving.run()
     return 0
 
 

@@ -59,6 +59,20 @@ def count(value: Any) -> int:
     return value
 
 
+def count_up_to(limit: int):
+    def check(value: Any) -> int:
+        if count(value) > limit:
+            raise ValueError(f"must be at most {limit:,}")
+        return value
+    return check
+
+
+# What one fixture record or seed request may make: each appointment is an object the mock
+# holds, and a `count` of 10**20 kept the server busy creating them (decision D-control-api-limits).
+MAX_COUNT = 10_000
+MAX_APPOINTMENTS = 200_000
+
+
 def clock_time(value: Any) -> str:
     if not isinstance(value, str) or not TIME_RE.match(value):
         raise ValueError("must be a time HH:MM")
@@ -140,7 +154,7 @@ KINDS = {
         "created_at": req(timestamp), "updated_at": req(timestamp)}),
     "appointments": Kind("appointments.yaml", "appointments", {
         "calendar_id": req(uuid_text), "date": req(a_date), "appointment_type_id": req(uuid_text),
-        "status": req(one_of("confirmed", "pending", "cancelled")), "count": opt(count),
+        "status": req(one_of("confirmed", "pending", "cancelled")), "count": opt(count_up_to(MAX_COUNT)),
         "appointment_id": opt(text)}),
 }
 
@@ -230,6 +244,9 @@ def add_appointments(store: SlotStore, rec: dict, at: str) -> list[Appointment]:
     if rec["appointment_type_id"] not in {t.appointment_type_id for t in store.types_served(window)}:
         raise FixtureError(f"{at}.appointment_type_id: the window does not serve {rec['appointment_type_id']}")
     fields = {k: v for k, v in rec.items() if k not in ("count", "appointment_id")}
+    if len(store.appointments) + rec.get("count", 1) > MAX_APPOINTMENTS:
+        raise FixtureError(f"{at}.count: the mock holds at most {MAX_APPOINTMENTS:,} appointments; it has "
+                           f"{len(store.appointments):,}")
     made = []
     for _ in range(rec.get("count", 1)):
         appointment = Appointment(appointment_id=rec.get("appointment_id") or str(uuid.uuid4()), **fields)

@@ -93,8 +93,8 @@ def parse_json(raw: bytes) -> t.Any:
 
 
 def parsed_body() -> t.Any:
-    """The current request's JSON body, as the body validator parsed it."""
-    return context[_PARSED_BODY]
+    """The current request's JSON body, as the body validator parsed it (None if it had none)."""
+    return context.get(_PARSED_BODY)
 
 
 class BodyValidator(JSONRequestBodyValidator):
@@ -107,7 +107,7 @@ class BodyValidator(JSONRequestBodyValidator):
         # A large body (an imported state: 50 MB for 100,000 calls) is parsed in a worker thread,
         # so that the event loop goes on serving other requests meanwhile.
         body = parse_json(raw) if len(raw) < OFF_LOOP_BYTES else await asyncio.to_thread(parse_json, raw)
-        # Handed on, so a handler can take it without Connexion parsing it again on the event loop.
+        # Handed on to the handler (app._given_parsed_body), so the body is parsed once.
         scope.setdefault("extensions", {}).setdefault("connexion_context", {})[_PARSED_BODY] = body
         return body
 

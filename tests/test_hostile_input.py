@@ -149,3 +149,51 @@ def test_an_exported_state_of_2000_calls_goes_back_in_and_round_trips_byte_for_b
     imported = client.put("/_mock/state", content=exported.content, headers={"Content-Type": "application/json"})
     assert imported.status_code == 200, imported.text[:300]
     assert client.get("/_mock/state").content == exported.content
+
+
+SEED_APPOINTMENT = {"calendar_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "date": "2026-06-15",
+                    "appointment_type_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479", "status": "confirmed"}
+
+
+@pytest.mark.parametrize("count", [10 ** 20, 10_001])
+def test_seeding_appointments_with_a_huge_count_is_refused_at_once(client, state, count):
+    """Found by the raw fuzz: `count: 12345678901234567890` kept the mock creating appointments (no answer)."""
+    before = len(state.slots.appointments)
+    response = client.post("/_mock/seed/appointments", json={**SEED_APPOINTMENT, "count": count})
+    assert_error(response, 400, "VALIDATION_ERROR")
+    assert "count" in response.json()["error"]["message"] and len(state.slots.appointments) == before
+
+
+def test_seeding_stops_at_the_appointments_the_mock_holds(client, state, monkeypatch):
+    """D-control-api-limits: at most MAX_APPOINTMENTS appointments; 10,000 in one record is still fine."""
+    assert client.post("/_mock/seed/appointments", json={**SEED_APPOINTMENT, "count": 10_000}).status_code == 201
+    from mock_server import fixtures
+    monkeypatch.setattr(fixtures, "MAX_APPOINTMENTS", len(state.slots.appointments) + 5)
+    refused = client.post("/_mock/seed/appointments", json={**SEED_APPOINTMENT, "count": 6})
+    assert_error(refused, 400, "VALIDATION_ERROR")
+    assert client.post("/_mock/seed/appointments", json={**SEED_APPOINTMENT, "count": 5}).status_code == 201
+
+
+@pytest.mark.parametrize("method, path, body, status", [
+    ("POST", "/v1/calls", call_body(), 201),
+    ("POST", "/v1/appointment-slots/regenerate", {"date_from": "2026-06-15", "date_to": "2026-06-16"}, 200),
+    ("POST", "/_mock/seed/appointments", SEED_APPOINTMENT, 201),
+    ("POST", "/_mock/clock/advance", {"seconds": 5}, 200),
+])
+def test_a_handler_gets_the_body_the_validator_parsed(client, monkeypatch, method, path, body, status):
+    """Found by the raw fuzz: a 2,000-deep array the validator parsed was parsed again by Starlette,
+    deeper in the stack, and hit the recursion limit (a 500). The body is parsed once."""
+    from starlette.requests import Request
+
+    async def parsed_again(self):
+        raise AssertionError("the body was parsed a second time")
+    monkeypatch.setattr(Request, "json", parsed_again)
+    response = client.request(method, path, json=body, headers=auth_header())
+    assert response.status_code == status, response.text[:300]
+
+
+def test_a_deeply_nested_seed_body_is_a_400(client):
+    """Found by the raw fuzz: POST /_mock/seed/appointments with a 2,000-deep `date` answered 500."""
+    body = json.dumps({**SEED_APPOINTMENT, "date": "@"}).replace('"@"', "[" * 2000 + "]" * 2000)
+    response = client.post("/_mock/seed/appointments", content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "VALIDATION_ERROR")

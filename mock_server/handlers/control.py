@@ -17,7 +17,6 @@ from ..journal import Journal
 from ..sessions import Sessions
 from ..snapshot import (add_slot_record, call_record, encode_listing, export_slots, import_slots, list_slot_records,
                         parse_call)
-from ..validation import parsed_body
 from ..state import State
 
 KIND_OF_PATH = {"branches": "branches", "appointment-types": "appointment_types",
@@ -72,12 +71,10 @@ class ControlApi:
         now = state.clock.now()
         return await _listing(state.export_head(now), "calls", state, now)
 
-    async def control_import_state(self):
-        # The body as the validator parsed it (off the loop when large); Connexion would parse it again.
-        document = parsed_body()
+    async def control_import_state(self, body: dict):
         state = self.state
         try:
-            prepared = await asyncio.to_thread(state.prepared_import, document)
+            prepared = await asyncio.to_thread(state.prepared_import, body)
         except FixtureError as exc:
             raise fixture_error(exc) from None
         state.install(prepared)
