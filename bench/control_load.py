@@ -6,6 +6,8 @@ at 8 connections while the mock exports and imports a state of 100,000 calls, re
 
 Starts `huskyvoice-mock --rate-limit off` on a free loopback port and drives it over
 HTTP from a separate process, so the load generator does not share the mock's GIL.
+Unless --no-prism, the same load runs first against Prism (which has no state and no
+control API: a reference for the latency of this load on this machine, in this run).
 Figures are printed, never asserted: copy them into bench/RESULTS.md."""
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ import json
 import multiprocessing
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -23,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MOCK = ROOT / ".venv" / "bin" / "huskyvoice-mock"
 AUTH = {"Authorization": "Bearer YOUR_API_KEY"}
 JSON = {"Content-Type": "application/json"}
 
@@ -55,7 +55,7 @@ def synthetic_calls(count: int) -> list[dict]:
              "created_at": "2026-06-15T03:00:00Z"} for i in range(count)]
 
 
-def load(port: int, call_ids: list[str], connections: int, stop, out) -> None:
+def load(port: int, call_ids: list[str], connections: int, stop, out, path_of) -> None:
     """Closed-loop GETs on `connections` keep-alive connections; (start, latency, status) each."""
     samples: list[tuple[float, float, int]] = []
     lock = threading.Lock()
@@ -64,7 +64,7 @@ def load(port: int, call_ids: list[str], connections: int, stop, out) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         mine, n = [], index
         while not stop.is_set():
-            path = f"/v1/calls/{call_ids[n % len(call_ids)]}"
+            path = path_of(call_ids[n % len(call_ids)])
             n += connections
             start = time.perf_counter()
             try:
@@ -98,16 +98,59 @@ def summary(samples: list[tuple[float, float, int]], start: float, end: float) -
             f"p99 {p(0.99):7.2f} ms  max {window[-1] * 1000:7.1f} ms  non-200 {bad}")
 
 
+def measure(port: int, path_of, call_ids: list[str], connections: int, seconds: float, headers=AUTH):
+    """Closed-loop GETs for `seconds` with nothing else going on: (samples, start, end)."""
+    stop = multiprocessing.Event()
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    loader = multiprocessing.Process(target=load, args=(port, call_ids, connections, stop, sender, path_of))
+    loader.start()
+    time.sleep(1.0)
+    start = time.perf_counter()
+    time.sleep(seconds)
+    end = time.perf_counter()
+    stop.set()
+    samples = receiver.recv()
+    loader.join()
+    return samples, start, end
+
+
+def prism_reference(connections: int) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from prism_compare import PRISM_PACKAGE, Server  # noqa: E402
+    port = free_port()
+    prism = Server("prism", ["npx", "--yes", PRISM_PACKAGE, "mock", str(ROOT / "openapi.yaml"), "-h", "127.0.0.1",
+                             "-p", str(port), "-v", "error"], ROOT, f"http://127.0.0.1:{port}",
+                   Path(os.environ.get("TMPDIR", "/tmp")) / "control_load_prism.log")
+    prism.start()
+    try:
+        samples, start, end = measure(port, prism_path, ["550e8400-e29b-41d4-a716-446655440000"], connections, 3.0)
+        return summary(samples, start, end)
+    finally:
+        prism.stop()
+
+
+def prism_path(call_id: str) -> str:
+    return f"/calls/{call_id}"
+
+
+def mock_path(call_id: str) -> str:
+    return f"/v1/calls/{call_id}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1, help="export+import rounds under load")
+    parser.add_argument("--no-prism", action="store_true", help="skip the Prism reference (needs npx)")
+    parser.add_argument("--mock-dir", type=Path, default=ROOT,
+                        help="serve the mock_server of another checkout (e.g. a git worktree of an older commit)")
     args = parser.parse_args()
+    prism = None if args.no_prism else prism_reference(args.connections)
 
     port = free_port()
-    server = subprocess.Popen([str(MOCK), "--port", str(port), "--rate-limit", "off", "--log-level", os.environ.get("MOCK_LOG", "warning")],
-                              cwd=ROOT)
+    server = subprocess.Popen([sys.executable, "-m", "mock_server", "--port", str(port), "--rate-limit", "off",
+                               "--log-level", os.environ.get("MOCK_LOG", "warning")], cwd=args.mock_dir)
     try:
         for _ in range(200):
             try:
@@ -131,7 +174,8 @@ def main() -> int:
 
         stop = multiprocessing.Event()
         receiver, sender = multiprocessing.Pipe(duplex=False)
-        loader = multiprocessing.Process(target=load, args=(port, call_ids, args.connections, stop, sender))
+        loader = multiprocessing.Process(target=load, args=(port, call_ids, args.connections, stop, sender,
+                                                            mock_path))
         loader.start()
         time.sleep(1.0)  # connections open, caches warm
         marks: dict[str, tuple[float, float]] = {}
@@ -161,6 +205,8 @@ def main() -> int:
         loader.join()
 
         print(f"\nGET /v1/calls/{{id}} at {args.connections} connections, {args.calls:,} calls held:")
+        if prism is not None:
+            print(f"  {'Prism, same load (its static example)':36s} {prism}")
         for label, (start, end) in marks.items():
             print(f"  {label:36s} {summary(samples, start, end)}")
         print(f"\nexport -> import -> export byte for byte: {'yes' if identical else 'NO'} "

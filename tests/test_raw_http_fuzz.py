@@ -432,3 +432,44 @@ def test_hostile_raw_http_never_breaks_the_mock_or_crosses_sessions(served):
     print(f"\nraw HTTP fuzz: {COUNT['requests']:,} requests (seed {SEED}), {COUNT['no answer']} cut short "
           f"without an answer, {len(states)} states consistent, 0 failures\n  statuses: "
           + ", ".join(f"{status}: {count}" for status, count in sorted(STATUSES.items())))
+
+
+# ── the checks themselves catch what they are for ─────────────────────────
+def answer(status: int, body: bytes, media: str = "application/json", location: str = "") -> SimpleNamespace:
+    headers = {"content-type": media, "location": location}
+    return SimpleNamespace(status=status, body=body, getheader=lambda name: headers.get(name.lower()) or None)
+
+
+ENVELOPE = b'{"success": false, "error": {"code": "NOT_FOUND", "message": "Call not found"}}'
+CANARIES = {"CANARY-X": lambda session, path: session is None}
+
+
+def sent(target: str = "/v1/calls/x", method: str = "GET", session: str | None = None) -> SimpleNamespace:
+    headers = [("X-Mock-Session", session)] if session else []
+    return SimpleNamespace(method=method, target=target, headers=headers, body=b"", framing="length", port=1)
+
+
+@pytest.mark.parametrize("request_, response", [
+    (sent(), answer(500, b'{"success": false, "error": {"code": "INTERNAL_ERROR", "message": "x"}}')),
+    (sent(), answer(404, b"<html>Not Found</html>", "text/html")),
+    (sent(), answer(400, b'{"detail": "bad"}')),
+    (sent(), answer(400, b'{"success": false, "error": {"code": "SOMETHING_ELSE", "message": "x"}}')),
+    (sent(session="jobA"), answer(200, b'{"data": [{"contact_name": "CANARY-X"}]}')),
+    (sent(), answer(307, b"", location="https://evil.example/v1/calls/x")),
+    (sent(), None),
+], ids=["5xx", "html", "not-the-envelope", "undocumented-code", "other-session", "redirect-away", "no-answer"])
+def test_the_raw_fuzz_checks_catch_a_broken_answer(request_, response):
+    """Each invariant of the campaign fails on the answer it exists to catch."""
+    with pytest.raises(AssertionError):
+        check(request_, response, False, CANARIES)
+
+
+@pytest.mark.parametrize("request_, response", [
+    (sent(), answer(404, ENVELOPE)),
+    (sent("/v1/ui/"), answer(200, b"<html>Swagger UI</html>", "text/html")),
+    (sent("/v1/calls/"), answer(307, b"", location="http://127.0.0.1:1/v1/calls")),
+    (sent(), answer(200, b'{"data": [{"contact_name": "CANARY-X"}]}')),  # its own session's data
+    (sent(method="HEAD"), answer(404, b"")),
+], ids=["envelope", "swagger-page", "slash-redirect", "own-data", "head"])
+def test_the_raw_fuzz_checks_pass_a_good_answer(request_, response):
+    check(request_, response, False, CANARIES)
