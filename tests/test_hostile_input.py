@@ -197,3 +197,34 @@ def test_a_deeply_nested_seed_body_is_a_400(client):
     body = json.dumps({**SEED_APPOINTMENT, "date": "@"}).replace('"@"', "[" * 2000 + "]" * 2000)
     response = client.post("/_mock/seed/appointments", content=body, headers={"Content-Type": "application/json"})
     assert_error(response, 400, "VALIDATION_ERROR")
+
+
+def test_a_header_block_that_never_ends_is_cut_off_with_431_not_read_whole(live_mock):
+    """Issue 12: a 100 MB header was read whole (10 s, 110 MB) before the 431. The server stops
+    reading past http_protocol.HEAD_CUTOFF and answers 431 in the envelope, as nginx does."""
+    import socket as _socket
+    from urllib.parse import urlsplit
+    from mock_server.http_protocol import HEAD_CUTOFF
+    url = urlsplit(live_mock)
+    sock = _socket.create_connection((url.hostname, url.port), timeout=10)
+    sock.sendall(b"GET /v1/calls/x HTTP/1.1\r\nHost: a\r\nX-Big: ")
+    sent, chunk = 0, b"b" * 65536
+    try:
+        while sent < 64 * HEAD_CUTOFF:  # a server that reads it all answers only after 64 MiB
+            sock.sendall(chunk)
+            sent += len(chunk)
+    except OSError:
+        pass  # closed by the server: the answer is already on its way
+    answer = b""
+    try:
+        while b"}}" not in answer:
+            part = sock.recv(4096)
+            if not part:
+                break
+            answer += part
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["error"]["code"] == "HEADERS_TOO_LARGE"
+    assert sent < 8 * HEAD_CUTOFF, f"the server read {sent:,} bytes of header before answering"
