@@ -146,3 +146,15 @@ def test_a_listing_is_what_json_dumps_writes_byte_for_byte(clock, document):
     expected = json.dumps({**document, "calls": [snapshot.call_record(c) for c in calls]}).encode()
     assert snapshot.encode_listing(document, "calls", calls) == expected
     assert snapshot.encode_listing(document, "calls", []) == json.dumps({**document, "calls": []}).encode()
+
+
+def test_a_seeded_call_id_with_a_lone_surrogate_plays_out_to_completed(client, state):
+    """Found by the raw fuzz: the recording id is derived from the call id, which a seed may give a lone
+    surrogate; deriving it must not fail (it was a 500 on every later read of that session)."""
+    seeded = client.post("/_mock/calls", content=b'{"call_id": "c\\udc00", "agent_id": "a", '
+                         b'"contact_number": "+919876543210"}', headers={"Content-Type": "application/json"})
+    assert seeded.status_code == 201
+    state.clock.advance(timedelta(hours=1))
+    listed = client.get("/_mock/calls")
+    assert listed.status_code == 200
+    assert [c["status"] for c in listed.json()["data"] if c["call_id"] == "c\udc00"] == ["completed"]

@@ -194,7 +194,8 @@ def _engagement(call: Call) -> Engagement:
             {"speaker": "contact", "text": "Hi, yes, go ahead."},
         ],
         recording={
-            "recording_id": str(uuid.uuid5(_RECORDINGS, call.call_id)),
+            # hex: a seeded call id may hold a lone surrogate, which has no UTF-8 of its own
+            "recording_id": str(uuid.uuid5(_RECORDINGS, call.call_id.encode("utf-8", "surrogatepass").hex())),
             "duration_seconds": int((call.ends_at - call.scheduled_at).total_seconds()),
             "format": "audio/mpeg",
         },
