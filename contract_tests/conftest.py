@@ -93,8 +93,15 @@ def api(target) -> Api:
     return Api(target.base_url, headers=target.session_headers, keys=target.keys)
 
 
+REPRODUCED_ENV = ("ALLOW_WRITES", "TEST_CONTACT_NUMBER", "DOCS_EXAMPLES", "RATE_LIMIT_PROBE", "COMPLETED_CALL_ID",
+                  "IN_PROGRESS_CALL_ID", "DELETABLE_CALL_ID")
+
+
 def reproduce_command(config, test_name: str | None = None) -> str:
-    """A command that runs the suite again as this run did (the same seed, target and keys)."""
+    """A command that runs the suite again as this run did (the same seed, target and keys):
+    `huskyvoice-contract …` when the run came from it (an installed kit), `make contract …` otherwise."""
+    if os.environ.get("HUSKYVOICE_CONTRACT_CLI") == "1":
+        return _cli_command(config, test_name)
     t = _target(config)
     parts = ["make", "contract", f"SEED={config.huskyvoice_seed}"]
     if os.environ.get("HUSKYVOICE_BUNDLED_MOCK") != "1":
@@ -103,12 +110,26 @@ def reproduce_command(config, test_name: str | None = None) -> str:
         parts.append(f"KEYS={shlex.quote(str(t.keys_file))}")
     if profiles.current().name != "fast":
         parts.append(f"PROFILE={profiles.current().name}")
-    for name in ("ALLOW_WRITES", "TEST_CONTACT_NUMBER", "DOCS_EXAMPLES", "RATE_LIMIT_PROBE",
-                 "COMPLETED_CALL_ID", "IN_PROGRESS_CALL_ID", "DELETABLE_CALL_ID"):
+    for name in REPRODUCED_ENV:
         if os.environ.get(name):
             parts.append(f"{name}={shlex.quote(os.environ[name])}")
     if test_name:
         parts.append(f"K={shlex.quote(test_name)}")
+    return " ".join(parts)
+
+
+def _cli_command(config, test_name: str | None) -> str:
+    t = _target(config)
+    env = [f"{name}={shlex.quote(os.environ[name])}" for name in REPRODUCED_ENV if os.environ.get(name)]
+    parts = [*env, "huskyvoice-contract", "--seed", str(config.huskyvoice_seed)]
+    if os.environ.get("HUSKYVOICE_BUNDLED_MOCK") != "1":
+        parts += ["--target", shlex.quote(t.base_url)]
+    if os.environ.get("KEYS") or config.getoption("--keys"):
+        parts += ["--keys", shlex.quote(str(t.keys_file))]
+    if profiles.current().name != "fast":
+        parts += ["--profile", profiles.current().name]
+    if test_name:
+        parts += ["--", "-k", shlex.quote(test_name)]
     return " ".join(parts)
 
 

@@ -1,8 +1,10 @@
-"""`python -m contract_tests.run [--target URL]`: the contract suite, as `make test` runs it.
+"""`huskyvoice-contract [--target URL]` (or `python -m contract_tests.run`): the contract
+suite, as `make test` runs it, from a checkout or from an installed kit.
 
 Without --target it starts a fresh bundled mock on a free loopback port, runs the
 suite against it with the mock's own choices checked too, and stops it. With
---target it runs against that server only. JUnit XML goes to reports/.
+--target it runs against that server only. JUnit XML and the conformance reports go
+to --report-dir (default reports/). Anything after `--` goes to pytest.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+SUITE = Path(__file__).resolve().parent
+ROOT = SUITE.parent  # the checkout, or site-packages for an installed kit
 
 
 def free_port() -> int:
@@ -45,7 +48,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
 def bundled_mock(extra_args: list[str]):
     port = free_port()
     command = [sys.executable, "-m", "mock_server", "--port", str(port), "--validate-responses", *extra_args]
-    process = subprocess.Popen(command, cwd=ROOT)
+    process = subprocess.Popen(command)
     base = f"http://127.0.0.1:{port}/v1"
     try:
         wait_until_up(f"{base}/appointment-slots/availability", process)
@@ -65,20 +68,32 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", help="base URL of the server under test (default: a fresh bundled mock)")
-    parser.add_argument("--keys", help="keys file (default: fixtures/api_keys.yaml)")
+    parser = argparse.ArgumentParser(prog="huskyvoice-contract", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", help="base URL of the server under test, e.g. https://api.huskyvoice.ai/v1 "
+                                         "(default: a fresh bundled mock)")
+    parser.add_argument("--keys", help="keys file (default: the bundled fixtures/api_keys.yaml)")
     parser.add_argument("--profile", default=os.environ.get("PROFILE", "fast"), choices=("fast", "deep"))
+    parser.add_argument("--seed", type=int, help="Hypothesis seed (default: a new one, printed)")
+    parser.add_argument("--report-dir", default=os.environ.get("REPORT_DIR", "reports"),
+                        help="JUnit XML and the conformance reports (default: reports/)")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     args = parser.parse_args(argv)
 
     env = dict(os.environ, PROFILE=args.profile)
     if args.keys:
         env["KEYS"] = args.keys
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
-    pytest_cmd = [sys.executable, "-m", "pytest", "contract_tests", "-p", "no:cacheprovider",
-                  f"--junitxml={reports / 'contract-tests.xml'}", "-o", "junit_family=xunit2", *args.pytest_args]
+    if args.seed is not None:
+        env["SEED"] = str(args.seed)
+    if Path(parser.prog).name == Path(sys.argv[0]).name:
+        env["HUSKYVOICE_CONTRACT_CLI"] = "1"  # failures say how to run again with this command
+    reports = Path(args.report_dir).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    # The suite's own pytest.ini and the parent directory as rootdir: the same settings and the same
+    # test ids (contract_tests/test_….py::…) from a checkout and from site-packages.
+    pytest_cmd = [sys.executable, "-m", "pytest", str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(ROOT),
+                  f"--junitxml={reports / 'contract-tests.xml'}", "-o", "junit_family=xunit2",
+                  "--report-dir", str(reports), *args.pytest_args]
 
     stop_on_signals()
     if args.target:
@@ -100,7 +115,7 @@ def stop_on_signals() -> None:
 
 
 def run_to_the_end(command: list[str], env: dict) -> int:
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    process = subprocess.Popen(command, env=env)
     try:
         return process.wait()
     finally:

@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_KEYS = ROOT / "fixtures" / "api_keys.yaml"
-SPEC_PATH = ROOT / "openapi.yaml"
+from mock_server.fixtures import DEFAULT_DIR as DEFAULT_FIXTURES
+from mock_server.spec import SPEC_PATH  # noqa: F401 (the suite's spec is the mock's: one file)
+
+DEFAULT_KEYS = DEFAULT_FIXTURES / "api_keys.yaml"
 SCOPES = ("calls:create", "calls:read", "calls:cancel", "calls:delete",
           "appointments:read", "appointments:write", "slots:read", "slots:write")
 SESSION_HEADER = "X-Mock-Session"

@@ -17,7 +17,7 @@ from .store.keys import KeyRing, RateLimitSpec
 from .store.slots import (ISO_DATE, SESSIONS, WEEKDAYS, Appointment, AppointmentType, Branch,
                           CalendarWindow, SlotStore)
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_DIR = (Path(__file__).parent / "fixtures").resolve()  # a link to the top-level fixtures/ (a copy in a wheel)
 SCOPES = ("calls:create", "calls:read", "calls:cancel", "calls:delete",
           "appointments:read", "appointments:write", "slots:read", "slots:write")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

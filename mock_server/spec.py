@@ -13,7 +13,9 @@ import yaml
 # libyaml's loader parses the spec ~10× faster than the pure-Python one (start-up time).
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+# The package's own link to the top-level openapi.yaml (a copy of it in a wheel): found the same way
+# from a checkout and from an installed kit.
+SPEC_PATH = (Path(__file__).parent / "openapi.yaml").resolve()
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
