@@ -13,12 +13,23 @@ SUITE_ARGS = $(if $(KEYS),--keys $(KEYS)) $(if $(strip $(K)$(ARGS)),-- $(if $(K)
 .PHONY: mock test unit contract lint clauses fuzz fuzz-raw bench clean
 FUZZ_EXAMPLES ?= 2500  # ~20,000 requests, ~9 minutes (seed 7: 20,582)
 
+# The interpreter .venv is made with. .venv is started over when PYTHON names another one, or
+# when its bootstrap never finished (no stamp): a half-made .venv would fail the same way again.
+PY_ID   = $(shell $(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])' 2>/dev/null)
+VENV_ID = $(shell cat $(VENV)/.python-id 2>/dev/null)
+ifneq ($(PY_ID),$(VENV_ID))
+.PHONY: $(STAMP)
+endif
+
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PY_ID)" || { echo "make: no $(PYTHON) here: install Python 3.11, or pass PYTHON=/path/to/python3.11"; exit 2; }
+	@if [ ! -f $(STAMP) ] || [ "$(VENV_ID)" != "$(PY_ID)" ]; then \
+		echo "make: making $(VENV) with $(PY_ID)"; rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@# Bytecode for the mock, for environments that set PYTHONDONTWRITEBYTECODE (start-up).
 	$(BIN)/python -m compileall -q mock_server
+	@echo "$(PY_ID)" > $(VENV)/.python-id
 	@touch $(STAMP)
 
 ## Serve the mock on 127.0.0.1:4010 with the default fixtures.

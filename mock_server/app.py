@@ -31,7 +31,7 @@ from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
 from .journal import Journal
 from .middleware import (CLIENT_CLOSED, RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware,
-                         ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
+                         ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, IndexMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
 from .sessions import Sessions
 from .state import State
 from .validation import VALIDATORS, parsed_body
@@ -95,6 +95,7 @@ def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contra
         # Outside the exception middleware, so it records the rendered error responses too.
         ExceptionMiddleware: [partial(JournalMiddleware, journal=journal, sessions=sessions, prefix=contract.base_path)],
         RoutingMiddleware: [
+            partial(IndexMiddleware, api_prefix=contract.base_path, control_prefix=CONTROL_PREFIX if control else None),
             *([partial(ControlOriginMiddleware, prefix=CONTROL_PREFIX)] if control else []),
             *([partial(ControlTokenMiddleware, prefix=CONTROL_PREFIX, token=control_token)] if control_token else []),
             partial(SessionMiddleware, sessions=sessions),

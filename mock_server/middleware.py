@@ -355,3 +355,29 @@ def canned_error(contract: Contract, operation_id: str, status: int, retry_after
     if status == 429:
         error.message = f"Rate limit exceeded; retry after {retry_after} second(s)"
     return error
+
+
+class IndexMiddleware:
+    """`GET /`: where everything is, for a new user who opens the mock's address. JSON for API
+    clients, a page of links for browsers. No other path is touched."""
+
+    def __init__(self, app, api_prefix: str, control_prefix: str | None) -> None:
+        self.app = app
+        self.links = {"api": api_prefix, "api_docs": f"{api_prefix}/ui/", "api_spec": f"{api_prefix}/openapi.json"}
+        if control_prefix:
+            self.links.update(control=control_prefix, control_docs=f"{control_prefix}/ui/",
+                              health=f"{control_prefix}/health")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        if "text/html" in Headers(scope=scope).get("accept", ""):
+            items = "".join(f'<li>{name.replace("_", " ")}: <a href="{url}">{url}</a></li>'
+                            for name, url in self.links.items())
+            body, media = (f"<!doctype html><title>HuskyVoice mock</title><h1>HuskyVoice mock</h1>"
+                           f"<ul>{items}</ul>").encode(), "text/html; charset=utf-8"
+        else:
+            body, media = json.dumps({"mock": "huskyvoice", **self.links}).encode(), "application/json"
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

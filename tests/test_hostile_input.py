@@ -228,3 +228,26 @@ def test_a_header_block_that_never_ends_is_cut_off_with_431_not_read_whole(live_
     body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
     assert body["error"]["code"] == "HEADERS_TOO_LARGE"
     assert sent < 8 * HEAD_CUTOFF, f"the server read {sent:,} bytes of header before answering"
+
+
+def test_the_root_is_an_index_of_json_links_for_api_clients(client):
+    """Issue 13: `http://127.0.0.1:4010/` was a bare 404 with no pointer to /v1/ui/."""
+    response = client.get("/")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    links = response.json()
+    assert links["api_docs"] == "/v1/ui/" and links["control_docs"] == "/_mock/ui/"
+    for url in (links["api_docs"], links["api_spec"], links["control_docs"], links["health"]):
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_root_is_a_page_of_links_for_browsers(client):
+    page = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'href="/v1/ui/"' in page.text and 'href="/_mock/ui/"' in page.text
+
+
+def test_the_root_names_no_control_api_when_it_is_off():
+    from mock_server.app import create_app
+    app = create_app(control=False)
+    links = app.test_client().get("/").json()
+    assert "control" not in links and links["api"] == "/v1"

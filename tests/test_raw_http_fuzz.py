@@ -46,7 +46,7 @@ BAD_SESSIONS = ["", "bad name", "ü", "a" * 65, "jobB,jobA"]
 KNOWN_CALLS = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(6)]  # seeded in every session
 CAL = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 APPT = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
-SWAGGER = re.compile(r"^/(v1|_mock)/(ui|openapi\.json)")
+PAGES = re.compile(r"^/((v1|_mock)/(ui|openapi\.json)|$)")  # the Swagger UI's, and the index page for browsers
 COUNT = {"requests": 0, "no answer": 0}
 STATUSES: dict[int, int] = {}
 
@@ -315,8 +315,8 @@ def check(request: SimpleNamespace, response: http.client.HTTPResponse | None, c
     asked = any(n.lower() == "prefer" and re.search(r"code=5\d\d", v) for n, v in request.headers)
     assert response.status < 500 or asked, f"{response.status} {response.body[:300]!r}\n  to {where}"
     path = request.target.split("?")[0]
-    if SWAGGER.match(path) and request.method in ("GET", "HEAD") and response.status < 400:
-        return  # the Swagger UI's own pages and its copy of the spec
+    if PAGES.match(path) and request.method in ("GET", "HEAD") and response.status < 400:
+        return  # the Swagger UI's own pages, its copy of the spec, the index page
     if request.method == "HEAD" or response.status in (204, 304):
         return
     if response.status in (307, 308) and not response.body:
