@@ -15,6 +15,7 @@ class Fault:
     probability: float = 1.0  # of answering `status`
     retry_after: int = 1  # seconds, for 429 and 503
     seed: int | None = None
+    times: int | None = None  # answer `status` this many times, then never again (None: no end)
     _rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +55,9 @@ class Faults:
                 if fault.operation_id not in ("*", operation_id):
                     continue
                 latency += fault.latency_ms
-                if firing is None and fault.status is not None and fault._rng.random() < fault.probability:
+                if (firing is None and fault.status is not None and fault.times != 0
+                        and fault._rng.random() < fault.probability):
                     firing = fault
+                    if fault.times is not None:
+                        fault.times -= 1
         return latency, firing

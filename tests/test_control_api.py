@@ -710,6 +710,16 @@ def test_a_429_fault_on_one_operation_answers_its_documented_error_with_retry_af
     assert get_call(client, call_id).status_code == 200
 
 
+def test_a_fault_given_times_answers_that_many_times_then_no_more(client):
+    """controlAddFault: "`times` times at most (then the fault stays listed with `times: 0` and answers no more)"."""
+    added = client.post("/_mock/faults", json={"operation_id": "getAvailability", "status": 429, "times": 2})
+    assert added.status_code == 201 and added.json()["data"]["times"] == 2
+    statuses = [client.get(AVAILABILITY, headers=auth_header()).status_code for _ in range(4)]
+    assert statuses == [429, 429, 200, 200]
+    assert client.get("/_mock/faults").json()["data"][0]["times"] == 0
+    assert client.post("/_mock/faults", json={"status": 429, "times": 0}).status_code == 400
+
+
 def test_a_global_fault_with_a_probability_fails_a_seeded_share_of_requests(client):
     """controlAddFault: "for a `probability` of requests, drawn from `seed`" (operation_id `*`)."""
     fault = {"operation_id": "*", "status": 503, "probability": 0.5, "seed": 20260601, "retry_after": 2}

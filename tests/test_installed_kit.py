@@ -88,6 +88,22 @@ def test_the_wheel_carries_the_spec_the_fixtures_and_every_subpackage(how, reque
     assert "huskyvoice-contract = contract_tests.run:main" in entry_points
 
 
+def test_the_installed_kit_gives_any_pytest_run_its_fixtures(installed, tmp_path):
+    """Issue 13: `pytest --fixtures` in that venv lists huskyvoice_mock and huskyvoice (the pytest11 plugin)."""
+    (tmp_path / "test_mine.py").write_text(
+        "import requests\n\n"
+        "def test_mine(huskyvoice):\n"
+        "    r = requests.get(huskyvoice.base_url + '/appointment-slots/availability?date=2026-06-15',\n"
+        "                     headers=huskyvoice.api_headers, timeout=10)\n"
+        "    assert r.status_code == 200 and huskyvoice.requests_to('getAvailability')\n")
+    listed = subprocess.run([str(installed / "python"), "-m", "pytest", "--fixtures", "-p", "no:cacheprovider"],
+                            cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert "huskyvoice_mock [session scope]" in listed.stdout and "\nhuskyvoice -- " in listed.stdout, listed.stdout[-2000:]
+    run = subprocess.run([str(installed / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
+                         env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-2000:]
+
+
 def test_an_installed_kit_serves_and_passes_its_own_contract_from_another_directory(installed, tmp_path):
     """Issue 13: `pip install` the wheel, then huskyvoice-mock and huskyvoice-contract, anywhere."""
     for command in ("huskyvoice-mock", "huskyvoice-contract"):
