@@ -9,6 +9,7 @@ import gc
 import errno
 import ipaddress
 import logging
+import os
 import socket
 import sys
 from datetime import timedelta
@@ -86,8 +87,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validate-responses", action="store_true",
                    help="check every response against openapi.yaml (slower; the project's tests use it)")
     p.add_argument("--no-control", action="store_true", help="do not serve the control API under /_mock")
-    p.add_argument("--control-token", metavar="TOKEN",
-                   help="require X-Mock-Control-Token: TOKEN on the control API (needed off loopback)")
+    p.add_argument("--control-token", metavar="TOKEN", default=os.environ.get("HUSKYVOICE_CONTROL_TOKEN") or None,
+                   help="require X-Mock-Control-Token: TOKEN on the control API (needed off loopback; "
+                        "default: $HUSKYVOICE_CONTROL_TOKEN)")
     p.add_argument("--access-log", action="store_true", help="log each request line (never headers)")
     p.add_argument("--log-level", default="warning")
     return p
