@@ -5,7 +5,6 @@ import copy
 import inspect
 import logging
 import re
-from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from . import spec as spec_module
-from .connexion_tuning import MockApp, PrecompiledValidationMiddleware, SwaggerUIAside, trusting_specs
+from .connexion_tuning import MockApp, PrecompiledValidationMiddleware, SwaggerUIAside
 from .envelope import JSON, error_bytes, error_headers
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, ValidationFailed, error_for_status
 from .handlers.calls import CallsApi
@@ -127,23 +126,19 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     app = MockApp(__name__, lifespan=lifespan, middlewares=_stack(sessions=sessions, journal=journal, contract=contract, control=control,
                                                control_token=control_token if control else None,
                                                validate_responses=validate_responses))
-    # The bundled specs are validated by `make lint` and tests/test_spec.py, not at every start.
-    trust = trusting_specs() if Path(spec_path).resolve() == spec_module.SPEC_PATH.resolve() else nullcontext()
-    with trust:
-        app.add_api(
-            copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
-            resolver=_resolver(apis, contract.required_scope),
-            strict_validation=True,
-            validate_responses=validate_responses,
-            validator_map=VALIDATORS,
-        )
+    app.add_api(
+        copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
+        resolver=_resolver(apis, contract.operation_ids),
+        strict_validation=True,
+        validate_responses=validate_responses,
+        validator_map=VALIDATORS,
+    )
     if control:
         control_contract = spec_module.load(CONTROL_SPEC)
         contracts.append(control_contract)
-        with trusting_specs():
-            app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
-                        resolver=_resolver([ControlApi(sessions, journal, contract.operation_ids)], control_contract.operation_ids),
-                        strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
+        app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
+                    resolver=_resolver([ControlApi(sessions, journal, contract.operation_ids)], control_contract.operation_ids),
+                    strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
 
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return render(exc, request)

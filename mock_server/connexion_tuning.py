@@ -11,7 +11,6 @@ cannot serve.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import typing as t
 
@@ -24,7 +23,6 @@ from connexion.decorators import StarletteDecorator
 from connexion.middleware.request_validation import (RequestValidationAPI, RequestValidationMiddleware,
                                                       RequestValidationOperation)
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.spec import OpenAPISpecification
 
 
 class _OnceDecorator(StarletteDecorator):
@@ -131,19 +129,3 @@ class SwaggerUIAside(SwaggerUIMiddleware):
         if "/ui" in path or path.endswith("/openapi.json"):
             return await super().__call__(scope, receive, send)
         await self.app(scope, receive, send)
-
-
-@contextlib.contextmanager
-def trusting_specs():
-    """Skip Connexion's check of a spec against the OpenAPI schema (~25 ms a spec at every
-    start). For the bundled specs only: `make lint` and tests/test_spec.py validate them."""
-    original = OpenAPISpecification.__dict__["_validate_spec"] if "_validate_spec" in OpenAPISpecification.__dict__ \
-        else None
-    OpenAPISpecification._validate_spec = classmethod(lambda cls, spec: None)
-    try:
-        yield
-    finally:
-        if original is None:
-            del OpenAPISpecification._validate_spec
-        else:
-            OpenAPISpecification._validate_spec = original
