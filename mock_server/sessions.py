@@ -10,7 +10,8 @@ import time
 from contextvars import ContextVar
 
 from .errors import ValidationFailed
-from .state import State
+from .journal import Journal
+from .state import Settings, State
 
 HEADER = "x-mock-session"
 NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -20,6 +21,7 @@ _current: ContextVar[str | None] = ContextVar("huskyvoice_session", default=None
 class Sessions:
     def __init__(self, default: State, idle_seconds: float = 1800.0, limit: int = 200, monotonic=time.monotonic) -> None:
         self.default = default
+        self._started_with: Settings = dataclasses.replace(default.settings)  # for reset(every_session=True)
         self.idle_seconds, self.limit, self._monotonic = idle_seconds, limit, monotonic
         self._states: dict[str, State] = {}
         self._last_used: dict[str, float] = {}
@@ -59,6 +61,26 @@ class Sessions:
                 state = self._states[name] = State(dataclasses.replace(self.default.settings))
             self._last_used[name] = now
             return state
+
+    def reset(self, journal: Journal, name: str | None = None, *, every_session: bool = False) -> State:
+        """The one reset, for the control API's POST /_mock/reset and for the tests; returns the state.
+
+        The state of session `name` (None: the default) becomes as fresh as a new one (State.reset:
+        clock, fixtures as loaded, calls, idempotency records, rate-limit buckets, faults) and its
+        journal entries go; other sessions keep theirs. With `every_session`, the whole mock becomes
+        as it started: every session dropped, the whole journal cleared, and the default state reset
+        with the settings it had when the mock was built (a fixture set loaded since is forgotten)."""
+        if every_session:
+            with self._lock:
+                self._states.clear()
+                self._last_used.clear()
+            self.default.reset(dataclasses.replace(self._started_with))
+            journal.clear(every_session=True)
+            return self.default
+        state = self.default if name is None else self.get(name)
+        state.reset()
+        journal.clear(name)
+        return state
 
     def _expire(self, now: float) -> None:
         for name in [n for n, used in self._last_used.items() if now - used > self.idle_seconds]:

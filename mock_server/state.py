@@ -1,4 +1,4 @@
-"""Everything one mock instance holds, built from fixtures; `reset()` rebuilds it."""
+"""Everything one mock state holds, built from fixtures; `reset()` makes it fresh again."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +10,7 @@ from typing import Any, Callable
 from .clock import Clock
 from .clock import isoformat_z
 from .faults import Faults
-from .fixtures import DEFAULT_DIR, FixtureError, load_keys, load_slots
+from .fixtures import DEFAULT_DIR, KINDS, FixtureError, load_keys, load_slots
 from .store.calls import CallStore, Lifecycle
 from .store.idempotency import IdempotencyStore
 from .store.keys import ApiKey, KeyRing, RateLimitSpec
@@ -32,26 +32,65 @@ class Settings:
     create_latency: timedelta = timedelta(0)
 
 
+class FixtureSet:
+    """One fixture directory as read: its key ring (never changed once loaded, so shared) and a
+    slot store no request ever sees, which each reset copies (reading the YAML again takes ~80 ms)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.stamp = self._stamp(self.directory)
+        self.keys: KeyRing = load_keys(self.directory)  # FixtureError names the file and field
+        self.slots: SlotStore = load_slots(self.directory)
+
+    @staticmethod
+    def _stamp(directory: Path) -> tuple:
+        """The files' sizes and modification times: a set changed on disk is read again."""
+        stamp = []
+        for kind in KINDS.values():
+            try:
+                found = (directory / kind.file).stat()
+                stamp.append((found.st_ino, found.st_size, found.st_mtime_ns))
+            except OSError:
+                stamp.append(None)
+        return tuple(stamp)
+
+    def is_current(self, directory: Path) -> bool:
+        return Path(directory) == self.directory and self._stamp(self.directory) == self.stamp
+
+
 class State:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
-        self.clock = clock or Clock()
-        self.reset()
+        self.clock = clock or Clock()  # a clock given in keeps its time: only reset() rewinds it
+        self._fixtures = FixtureSet(self.settings.fixtures)
+        self._fill()
 
-    def reset(self) -> None:
+    def reset(self, settings: Settings | None = None) -> None:
+        """Make this state as a fresh one is: the clock runs again from now, the fixtures as loaded
+        (read again only if their files changed), no calls, idempotency records, rate-limit buckets
+        or faults. `settings`, when given, replace this state's first. A fixture set that does not
+        load raises FixtureError, and nothing changes. The only reset: the control API's
+        POST /_mock/reset and the tests reach it through Sessions.reset, which also clears the journal."""
+        settings = settings or self.settings
+        if not self._fixtures.is_current(settings.fixtures):
+            self._fixtures = FixtureSet(settings.fixtures)
+        self.settings = settings
+        self.clock.reset()
+        self._fill()
+
+    def _fill(self) -> None:
+        """Everything but the clock and the settings, fresh from the loaded fixtures."""
         s = self.settings
-        self.keys: KeyRing = load_keys(s.fixtures)
-        self.slots: SlotStore = load_slots(s.fixtures)
+        self.keys: KeyRing = self._fixtures.keys
+        self.slots: SlotStore = self._fixtures.slots.copy()
         self.calls = CallStore(s.lifecycle)
         self.idempotency = IdempotencyStore()
         self.rate_limiter = RateLimiter(s.rate_limit)
         self.faults = Faults()
 
     def load_fixtures(self, directory: Path) -> None:
-        """Switch to another fixture set; nothing changes if it does not load."""
-        load_keys(directory), load_slots(directory)  # raise FixtureError before anything is replaced
-        self.settings = replace(self.settings, fixtures=Path(directory))
-        self.reset()
+        """Switch to another fixture set and reset; nothing changes if it does not load."""
+        self.reset(replace(self.settings, fixtures=Path(directory)))
 
     def export_head(self, now) -> dict:
         """The export without its calls: the clock and the slot store (small; the calls may be 100,000)."""

@@ -1,10 +1,11 @@
 """Shared fixtures for the HTTP-level tests.
 
 `clock`, `state` and `client` are the in-process mock: one Connexion app built
-once per session (building it costs ~0.2 s), with its State rebuilt and its clock
-rewound before every test, so each test starts from the fixtures exactly as a
-fresh `State()` would. `make_client(**settings)` builds a separate app when a test
-needs other Settings (create latency, rate limits). Every app here validates its
+once per session (building it costs ~0.2 s), reset before every test by the mock's
+one reset (`Sessions.reset`, which POST /_mock/reset runs too), so each test starts
+from the fixtures exactly as a fresh `State()` would, with no sessions and an empty
+journal. `make_client(**settings)` builds a separate app when a test needs other
+Settings (create latency, rate limits). Every app here validates its
 own responses against openapi.yaml.
 
 `live_mock` is the real CLI (`huskyvoice-mock`) on a free port, for what only a
@@ -12,7 +13,6 @@ real HTTP server shows (raw header bytes, curl, node).
 """
 from __future__ import annotations
 
-import dataclasses
 import http.client
 import shutil
 import socket
@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -30,12 +30,7 @@ import pytest
 
 from mock_server.app import create_app
 from mock_server.clock import Clock
-from mock_server.faults import Faults
 from mock_server.state import Settings, State
-from mock_server.store.calls import CallStore
-from mock_server.store.idempotency import IdempotencyStore
-from mock_server.store.ratelimit import RateLimiter
-from mock_server.store.slots import SlotStore
 from contract_tests.run import stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,49 +88,15 @@ def assert_error(response, status: int, code: str | None = None) -> dict[str, An
 
 
 # ── the in-process mock ──────────────────────────────────────────────────────
-# State.reset() re-reads the YAML fixtures (~80 ms); across hundreds of tests that
-# is most of the suite's time. The `state` fixture instead rebuilds each part the
-# way reset() does, but from one pristine load: the key ring is read-only, and the
-# slot store is cloned through its own add_* methods. `_RESET_PARTS` pins the list
-# of parts, so a new one in State.reset() fails loudly instead of leaking.
-_RESET_PARTS = {"settings", "clock", "keys", "slots", "calls", "idempotency", "rate_limiter", "faults"}
-
-
-def clone_slots(store: SlotStore) -> SlotStore:
-    copy = SlotStore()
-    for kind in store.appointment_types.values():
-        copy.add_appointment_type(dataclasses.replace(kind))
-    for branch in store.branches.values():
-        copy.add_branch(dataclasses.replace(branch, appointment_type_ids=list(branch.appointment_type_ids)))
-    for window in store.windows.values():
-        copy.add_window(dataclasses.replace(window))
-    for appointment in store.appointments.values():
-        copy.add_appointment(dataclasses.replace(appointment))
-    return copy
-
-
-def _reset(st: State, pristine: State) -> None:
-    st.settings = Settings()
-    st.keys = pristine.keys
-    st.slots = clone_slots(pristine.slots)
-    st.calls = CallStore(st.settings.lifecycle)
-    st.idempotency = IdempotencyStore()
-    st.rate_limiter = RateLimiter(st.settings.rate_limit)
-    st.faults = Faults()
-
-
+# Before each test the shared mock is reset as a whole (Sessions.reset with every_session:
+# the same reset POST /_mock/reset runs, plus dropping sessions and the whole journal).
+# It copies the fixtures State loaded once instead of reading the YAML again (~80 ms).
 @pytest.fixture(scope="session")
 def _shared_mock():
     clock = Clock(source=lambda: FIXED)
     state = State(Settings(), clock=clock)
-    assert set(vars(state)) == _RESET_PARTS, "State.reset() changed: update conftest._reset"
-    pristine = State(Settings(), clock=clock)
-    clone = clone_slots(pristine.slots)
-    assert not clone.consistency_errors()
-    week = [FIXED.date() + timedelta(days=i) for i in range(7)]
-    assert list(clone.tracking(week)) == list(pristine.slots.tracking(week))
     app = create_app(state, validate_responses=True)
-    return SimpleNamespace(clock=clock, state=state, pristine=pristine, app=app, client=app.test_client())
+    return SimpleNamespace(clock=clock, state=state, app=app, client=app.test_client())
 
 
 @pytest.fixture
@@ -145,14 +106,15 @@ def clock(_shared_mock) -> Clock:
     return _shared_mock.clock
 
 
+def reset_mock(app) -> State:
+    """The whole in-process mock as it started: no sessions, an empty journal, a fresh default state."""
+    return app.sessions_.reset(app.journal_, every_session=True)
+
+
 @pytest.fixture
 def state(_shared_mock, clock) -> State:
     """The mock's State, as fresh as `State()` from the fixtures, with default Settings."""
-    _reset(_shared_mock.state, _shared_mock.pristine)
-    for session in _shared_mock.app.sessions_.listing():
-        _shared_mock.app.sessions_.drop(session["name"])
-    _shared_mock.app.journal_.clear(every_session=True)
-    return _shared_mock.state
+    return reset_mock(_shared_mock.app)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import DOCS_CREATE_BODY, FIXED, ROOT, assert_error, auth_header
+from conftest import DOCS_CREATE_BODY, FIXED, ROOT, assert_error, auth_header, reset_mock
 from mock_server import cli
 from mock_server.app import create_app
+from mock_server.clock import Clock, isoformat_z
 from mock_server.state import Settings, State
 
 DOCS_WINDOW = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -110,7 +111,7 @@ def set_window_field(directory: Path, calendar_id: str, name: str, value) -> Non
 
 # ── reset ────────────────────────────────────────────────────────────────────
 def test_reset_restores_the_fixtures_dropping_calls_overrides_and_faults(client):
-    """controlReset: "Drops every call, idempotency record, rate-limit bucket, override and fault; reloads the fixtures"."""
+    """controlReset: "Drops every call, idempotency record, rate-limit bucket, override and fault ... reloads the fixtures"."""
     for _ in range(3):  # a reset is cheap enough to run before every test of an integration
         create_documented_call(client)
         seed_call(client, status="completed")
@@ -145,6 +146,106 @@ def test_reset_forgets_idempotency_keys_and_rate_limit_buckets(client):
     assert client.get(AVAILABILITY, headers=throttled).status_code == 200
 
 
+def dirty_everything(client, session: str | None = None) -> None:
+    """Change every part a reset covers: clock, calls, idempotency, overrides, seeded records,
+    rate-limit buckets, faults and the journal (in `session`, the default state without one)."""
+    where = session_header(session)
+    assert client.put("/_mock/clock", json={"now": "2027-03-04T05:06:07Z", "frozen": True},
+                      headers=where).status_code == 200
+    create_documented_call(client, session, headers={"Idempotency-Key": "dirty"})
+    assert client.post("/_mock/calls", json=SEED_CALL, headers=where).status_code == 201
+    assert client.patch(f"/v1/appointment-slots/tracking/{DOCS_TRACKING_ID}", json={"max_slots": 4},
+                        headers={**auth_header(), **where}).status_code == 200
+    assert client.post("/_mock/seed/appointment-types", json=new_type(), headers=where).status_code == 201
+    client.get(AVAILABILITY, headers={**auth_header("sk_test_throttled"), **where})
+    assert client.post("/_mock/faults", json={"operation_id": "getCall", "latency_ms": 1},
+                       headers=where).status_code == 201
+    assert client.get("/_mock/journal", headers=where).json()["data"]
+
+
+def fresh_view(client, session: str | None = None) -> dict:
+    """What the control API shows of a state: its export (clock, slots, calls), faults and journal."""
+    where = session_header(session)
+    return {"state": client.get("/_mock/state", headers=where).json(),
+            "faults": client.get("/_mock/faults", headers=where).json()["data"],
+            "journal": client.get("/_mock/journal", headers=where).json()["data"],
+            "health": client.get("/_mock/health", headers=where).json()}
+
+
+def without_appointment_ids(document: dict) -> dict:
+    """An export with the appointments' ids left out: fixture records with a `count` get new ids at each load."""
+    return {**document, "appointments": [{k: v for k, v in a.items() if k != "appointment_id"}
+                                         for a in document["appointments"]]}
+
+
+def test_reset_returns_clock_calls_slots_faults_and_journal_to_a_fresh_states(client):
+    """controlReset: "Makes this state as fresh as a new one ... the clock runs again from now"."""
+    fresh = State(Settings(), clock=Clock(source=lambda: FIXED))
+    dirty_everything(client)
+
+    assert client.post("/_mock/reset").status_code == 200
+
+    view = fresh_view(client)
+    assert without_appointment_ids(view["state"]) == without_appointment_ids(fresh.export())
+    assert view["state"]["clock"] == {"now": isoformat_z(FIXED), "frozen": False}
+    assert view["faults"] == [] and view["journal"] == []
+    assert create_documented_call(client, headers={"Idempotency-Key": "dirty"})  # a new call, not a replay
+    assert client.get(AVAILABILITY, headers=auth_header("sk_test_throttled")).status_code == 200
+
+
+def test_the_control_reset_and_the_test_suite_reset_leave_equal_states(client, app):
+    """One reset: POST /_mock/reset and the tests' reset_mock (conftest) come to the same state."""
+    dirty_everything(client)
+    assert client.post("/_mock/reset").status_code == 200
+    by_control = fresh_view(client)
+
+    dirty_everything(client)
+    reset_mock(app)
+    by_tests = fresh_view(client)
+
+    assert by_control == by_tests
+
+
+def test_reset_reads_the_fixture_files_again_when_they_changed(client, tmp_path):
+    """controlReset: "reloads the fixtures (read again if their files changed ...)"."""
+    directory = fixture_copy(tmp_path)
+    assert client.post("/_mock/fixtures/load", json={"directory": str(directory)}).status_code == 200
+    assert [s["max_slots"] for s in availability(client)] == [20]
+    set_window_field(directory, DOCS_WINDOW, "max_slots", 31)
+
+    assert client.post("/_mock/reset").status_code == 200
+
+    assert [s["max_slots"] for s in availability(client)] == [31]
+
+
+def test_reset_of_a_fixture_set_broken_on_disk_is_refused_and_nothing_changes(client, tmp_path):
+    """controlReset: "a set that no longer loads is refused and nothing changes"."""
+    directory = fixture_copy(tmp_path)
+    assert client.post("/_mock/fixtures/load", json={"directory": str(directory)}).status_code == 200
+    call_id = create_documented_call(client)
+    set_window_field(directory, DOCS_WINDOW, "max_slots", "many")
+
+    error = assert_error(client.post("/_mock/reset"), 400, "VALIDATION_ERROR")
+
+    assert "calendar_windows.yaml" in error["message"] and "max_slots" in error["message"], error
+    assert get_call(client, call_id).status_code == 200
+    assert [s["max_slots"] for s in availability(client)] == [20]
+
+
+def test_the_test_suite_reset_drops_every_session_and_a_loaded_fixture_set(client, app, tmp_path):
+    """Sessions.reset(every_session=True): the whole mock as it started (conftest's reset_mock)."""
+    directory = fixture_copy(tmp_path)
+    set_window_field(directory, DOCS_WINDOW, "max_slots", 30)
+    assert client.post("/_mock/fixtures/load", json={"directory": str(directory)}).status_code == 200
+    create_documented_call(client, "alpha")
+
+    reset_mock(app)
+
+    assert client.get("/_mock/sessions").json()["data"] == []
+    assert client.get("/_mock/journal").json()["data"] == []
+    assert [s["max_slots"] for s in availability(client)] == [20]
+
+
 # ── load another fixture set ─────────────────────────────────────────────────
 def test_loading_another_fixture_set_changes_what_availability_reads(client, tmp_path):
     """controlLoadFixtures: "Switches this state to another fixture directory (on the mock's machine) and resets it"."""
@@ -161,6 +262,19 @@ def test_loading_another_fixture_set_changes_what_availability_reads(client, tmp
     # a later reset goes back to the loaded set, not the bundled one
     assert client.post("/_mock/reset").status_code == 200
     assert [s["max_slots"] for s in availability(client)] == [30]
+
+
+def test_loading_a_fixture_set_resets_the_clock_and_faults_but_keeps_the_journal(client, tmp_path):
+    """controlLoadFixtures: "resets it as /reset does, the clock included, but keeps the journal"."""
+    assert client.post("/_mock/clock/advance", json={"seconds": 3600}).status_code == 200
+    assert client.post("/_mock/faults", json={"operation_id": "getCall", "latency_ms": 1}).status_code == 201
+    create_documented_call(client)
+
+    assert client.post("/_mock/fixtures/load", json={"directory": str(fixture_copy(tmp_path))}).status_code == 200
+
+    assert client.get("/_mock/clock").json() == {"now": isoformat_z(FIXED), "frozen": False}
+    assert client.get("/_mock/faults").json()["data"] == []
+    assert [e["operation_id"] for e in client.get("/_mock/journal").json()["data"]] == ["createCall"]
 
 
 def test_a_malformed_fixture_set_is_refused_naming_the_file_and_field_and_nothing_changes(client, tmp_path):
@@ -901,12 +1015,11 @@ def test_the_cli_treats_only_loopback_hosts_as_loopback(host, loopback):
 ])
 def test_the_cli_serves_the_control_api_only_on_loopback_or_with_a_token(monkeypatch, capsys, args, control):
     """CLI: "otherwise it needs `--control-token` … and `--no-control` turns it off"."""
-    import uvicorn
-
     import mock_server.app as app_module
     seen = {}
     monkeypatch.setattr(app_module, "create_app", lambda state, **kw: seen.update(kw) or object())
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    monkeypatch.setattr(cli.Serving, "run", lambda self: None)
+    monkeypatch.setattr(cli, "server_for", lambda app, host, port, **kw: None)
     monkeypatch.setattr(cli, "bind", lambda host, number: None)  # 0.0.0.0:4010 need not be free for this
     monkeypatch.setattr(cli, "State", lambda settings: None)  # the fixtures need not load for this
     assert cli.main(args) == 0

@@ -252,6 +252,18 @@ def test_the_journal_records_the_session_of_each_request(client):
     assert [e["session"] for e in journal(client, "?session=gamma")] == ["gamma"]
 
 
+def test_reset_in_a_session_clears_that_sessions_journal_only(client):
+    """controlReset: drops "this state's journal entries (other sessions keep theirs)"."""
+    for name in ("alpha", "beta", None):
+        create_call(client, name)
+
+    assert client.post("/_mock/reset", headers=in_session("alpha")).status_code == 200
+
+    assert [e["session"] for e in journal(client)] == [None, "beta"]
+    assert client.post("/_mock/reset").status_code == 200
+    assert [e["session"] for e in journal(client)] == ["beta"]
+
+
 def test_a_session_past_the_limit_takes_the_place_of_the_least_recently_used(clock):
     """Sessions: at most N at once; a new one evicts the least recently used (nobody can drop one when the
     control API is off, and a full table refused every new session for good)."""

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from mock_server.errors import NotFound, ValidationFailed
 from mock_server.fixtures import load_slots
+from mock_server.snapshot import export_slots
 from mock_server.store.slots import (SESSIONS, WEEKDAYS, Appointment, AppointmentType, Branch,
                                      CalendarWindow, RegenerateResult, SlotStore, date_range,
                                      parse_date)
@@ -326,6 +327,45 @@ def test_iso_week_date_is_not_accepted_as_yyyy_mm_dd():
 
 
 # ── concurrency ───────────────────────────────────────────────────────────
+def test_a_copy_reads_exactly_as_its_original(store):
+    """SlotStore.copy: the same records, overrides, availability and tracking as the original."""
+    store.override(DOC_RECORD, status="CLOSED", max_slots=7)
+    book(store, DOC_DAY, n=2)
+    week = [DOC_DAY + timedelta(days=i) for i in range(7)]
+
+    copy = store.copy()
+
+    assert export_slots(copy) == export_slots(store)
+    assert copy.consistency_errors() == []
+    assert [(r.slot_id, r.max_slots, r.filled_slots, r.status) for r in copy.tracking(week)] == \
+        [(r.slot_id, r.max_slots, r.filled_slots, r.status) for r in store.tracking(week)]
+    assert [(s.slot_id, s.available_slots) for s in copy.availability(DOC_DAY)] == \
+        [(s.slot_id, s.available_slots) for s in store.availability(DOC_DAY)]
+
+
+def test_changing_a_copy_never_changes_its_original_nor_the_reverse(store):
+    """SlotStore.copy: an independent copy; a write to either store, or a record edited in place, stays there."""
+    store.override(DOC_RECORD, max_slots=7)
+    before = export_slots(store)
+    copy = store.copy()
+
+    book(copy, DOC_DAY, n=3)
+    copy.override(DOC_RECORD, status="CLOSED")
+    copy.windows[DOC_WINDOW].max_slots = 99
+    next(iter(copy.branches.values())).appointment_type_ids.append("another-type")
+    next(iter(copy.appointments.values())).status = "cancelled"
+    copy.regenerate([DOC_DAY + timedelta(days=7)])
+    copy.remove_window(INDIRANAGAR_WED_OPEN)
+
+    assert export_slots(store) == before
+    assert store.consistency_errors() == []
+
+    untouched = export_slots(copy)
+    book(store, DOC_DAY)
+    store.remove_window(DOC_WINDOW)
+    assert export_slots(copy) == untouched
+
+
 def test_filled_counts_stay_consistent_under_concurrent_appointment_changes(store):
     """Design (slots.py consistency_errors): "What would make the projections lie" — nothing, after concurrent load."""
     mondays = [date(2026, 6, 1) + timedelta(weeks=w) for w in range(6)]

@@ -15,8 +15,7 @@ from ..faults import Fault
 from ..fixtures import FixtureError
 from ..journal import Journal
 from ..sessions import Sessions
-from ..snapshot import (add_slot_record, call_record, encode_listing, export_slots, import_slots, list_slot_records,
-                        parse_call)
+from ..snapshot import add_slot_record, call_record, encode_listing, list_slot_records, parse_call
 from ..state import State
 
 KIND_OF_PATH = {"branches": "branches", "appointment-types": "appointment_types",
@@ -55,8 +54,10 @@ class ControlApi:
                 "session": self.sessions.current_name()}, 200
 
     async def control_reset(self):
-        self.state.clock.reset()
-        self.state.reset()
+        try:
+            self.sessions.reset(self.journal, self.sessions.current_name())
+        except FixtureError as exc:  # the loaded set's files changed on disk and no longer load
+            raise fixture_error(exc) from None
         return await self.control_health()
 
     async def control_load_fixtures(self, body: dict):
@@ -142,7 +143,7 @@ class ControlApi:
         state = self.state
         items = body if isinstance(body, list) else [body]
         # All or nothing: the records go into a copy, which replaces the store only if all of them load.
-        trial = import_slots(export_slots(state.slots))
+        trial = state.slots.copy()
         added = []
         try:
             for index, raw in enumerate(items):

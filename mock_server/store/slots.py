@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Iterable, Iterator
 
@@ -154,6 +154,25 @@ class SlotStore:
         self._filled: dict[tuple[str, date], Counter] = defaultdict(Counter)  # confirmed, by type
         self._overrides: dict[tuple[str, date, str], Override] = {}
         self._overrides_by_date: dict[date, set[tuple[str, date, str]]] = defaultdict(set)
+
+    def copy(self) -> SlotStore:
+        """An independent copy: every record and index is copied, so changing either store (a
+        write, an override, a record edited in place) never changes the other."""
+        with self._lock:
+            new = SlotStore()
+            new.appointment_types = {i: replace(t) for i, t in self.appointment_types.items()}
+            new.branches = {i: replace(b, appointment_type_ids=list(b.appointment_type_ids))
+                            for i, b in self.branches.items()}
+            new.windows = {i: replace(w) for i, w in self.windows.items()}
+            for day, windows in self._windows_by_day.items():  # in the same order
+                new._windows_by_day[day] = [new.windows[w.calendar_id] for w in windows]
+            new.appointments = {i: replace(a) for i, a in self.appointments.items()}
+            for key, counts in self._filled.items():
+                new._filled[key] = Counter(counts)
+            new._overrides = {key: replace(o) for key, o in self._overrides.items()}
+            for day, keys in self._overrides_by_date.items():
+                new._overrides_by_date[day] = set(keys)
+            return new
 
     # ── loading ───────────────────────────────────────────────────────────
     def add_branch(self, branch: Branch) -> None:
