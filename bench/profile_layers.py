@@ -31,14 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (layer, path fragments), first match wins; order matters ("mock_server/store" before "mock_server/").
 LAYERS = [
-    ("uvicorn HTTP and the socket write", ("uvicorn/", "httptools", "mock_server/one_write.py",
-                                           "mock_server/http_protocol.py")),
+    ("HTTP server and the socket write", ("granian/", "uvicorn/", "httptools")),
     ("request validation (Connexion validators, jsonschema, ours)",
-     ("connexion/validators/", "jsonschema/", "referencing/", "mock_server/validation.py")),
+     ("connexion/validators/", "jsonschema/", "jsonschema_rs", "referencing/", "mock_server/validation.py")),
     ("Connexion per-request plumbing (request object, parameters, response)",
      ("connexion/decorators/", "connexion/lifecycle.py", "connexion/uri_parsing.py", "connexion/utils.py",
       "connexion/context.py", "connexion/apps/", "connexion/jsonifier.py", "connexion/frameworks/",
-      "mock_server/connexion_tuning.py", "werkzeug/")),
+      "mock_server/speedups.py", "werkzeug/")),
     ("middleware stack and routing (Starlette, Connexion)", ("starlette/", "connexion/middleware/")),
     ("our middleware (journal, session, auth, faults)",
      ("mock_server/middleware.py", "mock_server/journal.py", "mock_server/sessions.py", "mock_server/faults.py",

@@ -5,32 +5,27 @@ import copy
 import inspect
 import logging
 import re
-from functools import partial
 from pathlib import Path
 
+from connexion import AsyncApp
 from connexion.exceptions import ExtraParameterProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware.exceptions import ExceptionMiddleware
-from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from . import spec as spec_module
-from .connexion_tuning import MockApp, PrecompiledValidationMiddleware, SwaggerUIAside
 from .envelope import JSON, error_bytes, error_headers
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, ValidationFailed, error_for_status
 from .handlers.calls import CallsApi
 from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
 from .journal import Journal
-from .middleware import (CLIENT_CLOSED, RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware,
-                         ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, IndexMiddleware, JournalMiddleware, SessionMiddleware, client_closed)
+from .middleware import (BODY_CUT, RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware,
+                         ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, IndexMiddleware, JournalMiddleware, SessionMiddleware)
 from .sessions import Sessions
 from .state import State
 from .validation import VALIDATORS, parsed_body
@@ -78,44 +73,58 @@ def _resolver(apis: list, operation_ids) -> Resolver:
     return Resolver(function_resolver=handlers.__getitem__)
 
 
-def _stack(*, sessions: Sessions, journal: Journal, contract: spec_module.Contract, control: bool,
-           control_token: str | None, validate_responses: bool) -> list:
-    """Connexion's default middleware stack, some of its layers swapped or left out, ours inserted."""
-    swapped = {
+def _connexion_layers(validate_responses: bool) -> list:
+    """Connexion's default middleware stack, less what the mock does itself or does not need."""
+    dropped = {
         # Authentication and scopes are ours (AuthMiddleware): Connexion's security
         # middleware checks no scopes for an http/bearer scheme.
-        SecurityMiddleware: None,
+        SecurityMiddleware,
         # Without response validation this layer only looks the operation up again.
-        ResponseValidationMiddleware: ResponseValidationMiddleware if validate_responses else None,
-        SwaggerUIMiddleware: SwaggerUIAside,
-        RequestValidationMiddleware: PrecompiledValidationMiddleware,
+        *([] if validate_responses else [ResponseValidationMiddleware]),
     }
-    ours_before = {
-        # Outside the exception middleware, so it records the rendered error responses too.
-        ExceptionMiddleware: [partial(JournalMiddleware, journal=journal, sessions=sessions, prefix=contract.base_path)],
-        RoutingMiddleware: [
-            partial(IndexMiddleware, api_prefix=contract.base_path, control_prefix=CONTROL_PREFIX if control else None),
-            *([partial(ControlOriginMiddleware, prefix=CONTROL_PREFIX)] if control else []),
-            *([partial(ControlTokenMiddleware, prefix=CONTROL_PREFIX, token=control_token)] if control_token else []),
-            partial(SessionMiddleware, sessions=sessions),
-            BodyLimitMiddleware,
-        ],
-        RequestValidationMiddleware: [partial(AuthMiddleware, sessions=sessions, contract=contract),
-                                      partial(FaultMiddleware, sessions=sessions, contract=contract)],
-    }
-    stack = []
-    for middleware in ConnexionMiddleware.default_middlewares:
-        stack += ours_before.get(middleware, [])
-        if swapped.get(middleware, middleware) is not None:
-            stack.append(swapped.get(middleware, middleware))
-    return stack
+    return [layer for layer in ConnexionMiddleware.default_middlewares if layer not in dropped]
+
+
+def _add_layers(app: AsyncApp, *, sessions: Sessions, journal: Journal, contract: spec_module.Contract,
+                control: bool, control_token: str | None) -> None:
+    """Our layers, each at its place in Connexion's stack (the pipeline in middleware.py)."""
+    # Outside the exception middleware, so it records the rendered error responses too.
+    app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                       journal=journal, sessions=sessions, prefix=contract.base_path)
+    before_routing = [
+        (IndexMiddleware, dict(api_prefix=contract.base_path, control_prefix=CONTROL_PREFIX if control else None)),
+        *([(ControlOriginMiddleware, dict(prefix=CONTROL_PREFIX))] if control else []),
+        *([(ControlTokenMiddleware, dict(prefix=CONTROL_PREFIX, token=control_token))] if control_token else []),
+        (SessionMiddleware, dict(sessions=sessions)),
+        (BodyLimitMiddleware, {}),
+    ]
+    for layer, options in before_routing:
+        app.add_middleware(layer, position=MiddlewarePosition.BEFORE_ROUTING, **options)
+    for layer in (AuthMiddleware, FaultMiddleware):
+        app.add_middleware(layer, position=MiddlewarePosition.BEFORE_VALIDATION, sessions=sessions, contract=contract)
+
+
+def _speedups():
+    """mock_server.speedups, or None (with a warning) when it does not fit the installed Connexion."""
+    try:
+        from . import speedups
+    except ImportError as exc:
+        log.warning("speed-ups off: %s", exc)
+        return None
+    reason = speedups.available()
+    if reason:
+        log.warning("speed-ups off: %s", reason)
+        return None
+    return speedups
 
 
 def create_app(state: State | None = None, *, validate_responses: bool = False,
                spec_path=spec_module.SPEC_PATH, control: bool = True,
-               control_token: str | None = None, lifespan=None) -> MockApp:
+               control_token: str | None = None, lifespan=None, speedups: bool = False) -> AsyncApp:
     """The mock. `control` serves the control API under /_mock (the CLI turns it on
-    only on loopback, or with a token). `lifespan`: Starlette's, run by the server."""
+    only on loopback, or with a token). `lifespan`: Starlette's, run by the server.
+    `speedups`: use mock_server/speedups.py (Connexion internals) when it fits the installed
+    Connexion; without, the app is built on Connexion's public API alone."""
     state = state or State()
     sessions = Sessions(state)
     journal = Journal()
@@ -123,9 +132,13 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
     contracts = [contract]
 
-    app = MockApp(__name__, lifespan=lifespan, middlewares=_stack(sessions=sessions, journal=journal, contract=contract, control=control,
-                                               control_token=control_token if control else None,
-                                               validate_responses=validate_responses))
+    tuning = _speedups() if speedups else None
+    app = (tuning.MockApp if tuning else AsyncApp)(__name__, lifespan=lifespan,
+                                                   middlewares=_connexion_layers(validate_responses))
+    _add_layers(app, sessions=sessions, journal=journal, contract=contract, control=control,
+                control_token=control_token if control else None)
+    if tuning:
+        tuning.tune(app)
     app.add_api(
         copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
         resolver=_resolver(apis, contract.operation_ids),
@@ -175,11 +188,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
         return render(ValidationFailed("The request is not valid UTF-8"), request)
 
     def on_disconnect(request: ConnexionRequest, exc: ClientDisconnect) -> ConnexionResponse:
-        # The client closed the connection mid-request: nothing to answer, and no fault of ours.
-        log.info("%s %s: the client closed the connection before its request was whole",
-                 request.method, request.url.path)
-        client_closed(request.scope)
-        return ConnexionResponse(status_code=CLIENT_CLOSED, body=b"")
+        return render(ValidationFailed(BODY_CUT), request)
 
     def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -192,6 +201,7 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     app.add_error_handler(ClientDisconnect, on_disconnect)
     app.add_error_handler(Exception, on_crash)
     app.state_ = state  # for tests and the CLI
+    app.speedups_ = tuning is not None
     app.sessions_ = sessions
     app.journal_ = journal
     return app

@@ -3,6 +3,7 @@ survive several workers: each would hold its own copy)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -10,8 +11,10 @@ import errno
 import ipaddress
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,17 +52,13 @@ def port(value: str) -> int:
     return number
 
 
-def bind(host: str, number: int) -> socket.socket:
-    """The listening address, bound here so that the banner names a socket that is ours."""
+def bind(host: str, number: int) -> None:
+    """Fail here, with a sentence, if the address cannot be listened on: the server would only
+    log it. Closed at once; the server binds it again (with SO_REUSEADDR, as this does)."""
     family, kind, proto, _, address = socket.getaddrinfo(host, number, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart at once after a stop
-    try:
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def seconds(value: str) -> timedelta:
@@ -90,6 +89,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--control-token", metavar="TOKEN", default=os.environ.get("HUSKYVOICE_CONTROL_TOKEN") or None,
                    help="require X-Mock-Control-Token: TOKEN on the control API (needed off loopback; "
                         "default: $HUSKYVOICE_CONTROL_TOKEN)")
+    p.add_argument("--no-speedups", action="store_true",
+                   default=os.environ.get("HUSKYVOICE_SPEEDUPS", "on").lower() == "off",
+                   help="build the app on Connexion's public API alone, without mock_server/speedups.py "
+                        "(slower; default: on unless $HUSKYVOICE_SPEEDUPS is 'off')")
     p.add_argument("--access-log", action="store_true", help="log each request line (never headers)")
     p.add_argument("--log-level", default="warning")
     return p
@@ -117,17 +120,37 @@ class Refused(Exception):
     """What the CLI says, instead of serving, when it cannot serve."""
 
 
+# A request head still unfinished after this many bytes is refused by the server (granian's
+# 431) instead of read on: the app answers 431 past 16 KiB (middleware.MAX_HEADER_BYTES) once
+# it has the headers, and a head that never ends must not be read to its end.
+HEAD_CUTOFF = 1024 * 1024
+_GRANIAN_LEVELS = ("critical", "error")  # its start-up lines ("experimental", "listening") are noise here
+
+
 @dataclasses.dataclass
 class Serving:
-    """The app and its server, bound but not yet serving (tests serve it in a thread)."""
+    """The app and its server, ready to serve (tests serve it in a thread, then `stop()` it)."""
     args: argparse.Namespace
     app: Any
     control: bool
-    server: Any  # uvicorn.Server; `server.should_exit = True` stops it
-    sock: socket.socket
+    server: Any  # granian's embeddable server (granian.server.embed.Server)
+    loop: asyncio.AbstractEventLoop | None = None
 
     def run(self) -> None:
-        self.server.run(sockets=[self.sock])
+        """Serve until SIGINT or SIGTERM (in the main thread) or `stop()`."""
+        import uvloop  # granian's own choice of loop too: one is as fast as it is
+        uvloop.run(self._serve())
+
+    async def _serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.loop.add_signal_handler(signum, self.server.stop)
+        await self.server.serve()
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.server.stop)
 
 
 def build(args: argparse.Namespace) -> Serving:
@@ -138,22 +161,31 @@ def build(args: argparse.Namespace) -> Serving:
         state = State(settings)
     except FixtureError as exc:
         raise Refused(f"bad fixture: {exc}") from None
-    import uvicorn
     from .app import create_app
-    from .http_protocol import MockHttpProtocol
     control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
     app = create_app(state, validate_responses=args.validate_responses, control=control,
-                     control_token=args.control_token, lifespan=_frozen_start)
+                     control_token=args.control_token, lifespan=_frozen_start, speedups=not args.no_speedups)
     try:
-        sock = bind(args.host, args.port)
+        bind(args.host, args.port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise Refused(f"port {args.port} on {args.host} is already in use (another mock still "
                           f"running?): stop it, or pass another --port") from None
         raise Refused(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
-                            access_log=args.access_log, workers=1, http=MockHttpProtocol)
-    return Serving(args, app, control, uvicorn.Server(config), sock)
+    return Serving(args, app, control, server_for(app, args.host, args.port, log_level=args.log_level,
+                                                   access_log=args.access_log))
+
+
+def server_for(app, host: str, port: int, *, log_level: str = "warning", access_log: bool = False):
+    """granian, serving `app` in this process on its event loop (its embeddable server: the app
+    and its state stay here, where tests can reach them), one HTTP/1.1 worker."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server.embed import Server
+    level = log_level.lower()
+    return Server(app, address=host, port=port, interface=Interfaces.ASGI, http=HTTPModes.http1, websockets=False,
+                  http1_settings=HTTP1Settings(max_buffer_size=HEAD_CUTOFF),
+                  log_level=level if level in _GRANIAN_LEVELS else "error", log_access=access_log)
 
 
 def main(argv: list[str] | None = None) -> int:

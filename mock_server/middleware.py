@@ -29,12 +29,11 @@ LARGE_BODY_PATHS = ("/_mock/state",)
 MAX_HEADER_BYTES = 16 * 1024  # the whole header block, as nginx's and Node's defaults
 RATE_LIMIT_HEADERS = "huskyvoice.rate_limit_headers"
 JOURNAL = "huskyvoice.journal"  # what inner stages tell the journal: operation, key label, session
-CLIENT_CLOSED = 499  # nginx's status for a request its client abandoned: not an answer, and no server error
-
-
-def client_closed(scope) -> None:
-    """Tell the journal the client went away before the request was whole."""
-    scope.get("extensions", {}).get(JOURNAL, {})["client_closed"] = True
+# The server tells the app only that the body ended early (ASGI's http.disconnect), for a client
+# that closed its connection and for chunks that do not parse alike: one answer serves both
+# (D-body-cut-short). A client that is gone never reads it.
+BODY_CUT = ("The request body ended before it was whole: the connection was closed, or its framing "
+            "(Content-Length, chunks) is broken")
 
 
 def _lower_media_type(scope) -> None:
@@ -47,6 +46,22 @@ def _lower_media_type(scope) -> None:
             if media != media.lower():
                 headers[index] = (name, media.lower() + sep + params)
                 scope["headers"] = headers
+
+
+def _whole(receive, declared: int):
+    """`receive`, raising the 400 when the body ends short of its Content-Length: the readers
+    above take the end of the messages for the end of the body, and would act on a part."""
+    received = 0
+
+    async def counted():
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+        elif received < declared:
+            raise ValidationFailed(BODY_CUT)
+        return message
+    return counted
 
 
 class BodyLimitMiddleware:
@@ -70,9 +85,10 @@ class BodyLimitMiddleware:
         if length is not None:
             if not length.isdigit():
                 raise ValidationFailed("Content-Length must be a number of bytes", field="Content-Length")
-            if int(length) > limit:
+            declared = int(length)
+            if declared > limit:
                 raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
-            return await self.app(scope, receive, send)
+            return await self.app(scope, _whole(receive, declared) if declared else receive, send)
         if "chunked" not in headers.get("transfer-encoding", "").lower():
             return await self.app(scope, receive, send)
         # Connexion reads no body without a Content-Length: read the chunks here,
@@ -82,8 +98,7 @@ class BodyLimitMiddleware:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                client_closed(scope)
-                return
+                raise ValidationFailed(BODY_CUT)
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > limit:
@@ -261,8 +276,8 @@ class JournalMiddleware:
         finally:
             name = note.get("session")
             clock = note.get("clock") or self.sessions.default.clock
-            if response["status"] is None:  # nothing was answered: the client left, or the app failed
-                response["status"] = CLIENT_CLOSED if note.get("client_closed") else 500
+            if response["status"] is None:  # nothing was answered: the app failed
+                response["status"] = 500
             routing = scope["extensions"].get("connexion_routing", {})
             rings = [state.keys for state in (self.sessions.default, self.sessions.existing(name)) if state]
 

@@ -4,7 +4,6 @@ docs make a malformed phone number 422, not 400)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import math
 import typing as t
@@ -14,9 +13,55 @@ from connexion.datastructures import MediaTypeDict
 from connexion.utils import is_nullable, is_null
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from connexion.validators.json import Draft4RequestValidator
+import jsonschema_rs
 from jsonschema import Draft4Validator, ValidationError
 
 from .errors import ApiError, ValidationFailed
+
+
+class _Checked:
+    """A schema's validator: jsonschema-rs (compiled, ~50x faster here) says whether an instance
+    is valid; only when it does not, or cannot tell, does jsonschema, Connexion's own validator,
+    look for the errors. So the verdict is always jsonschema's: jsonschema-rs can only skip it for
+    instances it finds valid, and it is never laxer than jsonschema on this spec's keywords
+    (tests/test_validation_compiled.py checks that). It is stricter on a few (`nullable`, formats,
+    `$` before a final newline): those instances take the slow path and get jsonschema's verdict."""
+
+    __slots__ = ("fast", "reference")
+
+    def __init__(self, schema: dict, reference) -> None:
+        self.reference = reference
+        try:
+            self.fast = jsonschema_rs.Draft4Validator(schema, validate_formats=True)
+        except Exception:  # a schema jsonschema-rs does not take: jsonschema alone, as Connexion does
+            self.fast = None
+
+    def iter_errors(self, instance) -> t.Iterator[ValidationError]:
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return iter(())
+            except Exception:  # values it cannot convert (lone surrogates, 5,000-digit numbers)
+                pass
+        return self.reference.iter_errors(instance)
+
+
+_CHECKED: dict[tuple[int, type], tuple[object, _Checked]] = {}
+_CHECKED_MAX = 4096
+
+
+def checked(schema: dict, reference_cls) -> _Checked:
+    """The validator for this schema object, built once. Connexion builds its validators per
+    request and hands them the same schema objects each time (the resolved spec's), so they are
+    looked up by identity; the schema is held, so its id cannot be reused by another object."""
+    key = (id(schema), reference_cls)
+    entry = _CHECKED.get(key)
+    if entry is None or entry[0] is not schema:
+        if len(_CHECKED) >= _CHECKED_MAX:  # apps built and dropped (tests): start over
+            _CHECKED.clear()
+        entry = (schema, _Checked(schema, reference_cls(schema, format_checker=Draft4Validator.FORMAT_CHECKER)))
+        _CHECKED[key] = entry
+    return entry[1]
 
 
 def _field(error: ValidationError) -> str | None:
@@ -98,10 +143,6 @@ def parsed_body() -> t.Any:
 
 
 class BodyValidator(JSONRequestBodyValidator):
-    @functools.cached_property
-    def _validator(self):  # Connexion's is a property that builds a new validator per access
-        return Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-
     async def _parse(self, stream, scope) -> t.Any:
         raw = b"".join([message async for message in stream])
         # A large body (an imported state: 50 MB for 100,000 calls) is parsed in a worker thread,
@@ -115,7 +156,8 @@ class BodyValidator(JSONRequestBodyValidator):
         if body is None:
             raise ValidationFailed("The request body must not be empty")
         try:
-            error = body_error(self._validator.iter_errors(body))
+            # Connexion's own `_validator` builds a new jsonschema validator on each access.
+            error = body_error(checked(self._schema, Draft4RequestValidator).iter_errors(body))
         except RecursionError:
             raise ValidationFailed("The request body is nested too deeply") from None
         if error is not None:
@@ -124,12 +166,12 @@ class BodyValidator(JSONRequestBodyValidator):
 
 
 class ParametersValidator(ParameterValidator):
-    """Connexion's parameter checks, with one jsonschema validator per parameter built
-    here (Connexion deep-copies the parameter and builds a validator on every request)."""
+    """Connexion's parameter checks, each parameter's validator built once (Connexion deep-copies
+    the parameter and builds a validator for it on every request)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._validators = {id(p): Draft4Validator(p.get("schema", p), format_checker=Draft4Validator.FORMAT_CHECKER)
+        self._validators = {id(p): checked(p.get("schema", p), Draft4Validator)
                             for params in self.parameters.values() for p in params}
 
     def _check(self, kind: str, value, param) -> ApiError | None:

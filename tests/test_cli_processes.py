@@ -70,9 +70,15 @@ def test_a_contract_run_told_to_stop_stops_the_mock_it_started(tmp_path, signum)
     assert refuses_connections(port), f"the mock on {port} is still running after the run stopped"
 
 
-def test_a_client_that_leaves_mid_body_is_journaled_as_gone_not_as_a_crash(tmp_path):
-    """A client that closes the connection mid-body is the client's doing: journaled 499 (nginx's 'client
-    closed request'), nothing logged as an error, nothing created."""
+@pytest.mark.parametrize("framing, part", [
+    ("chunked", b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"age\r\n"),
+    # A whole create body short of its Content-Length: taking the end of the stream for the end of
+    # the body would create the call.
+    ("length", b"Content-Length: 200\r\n\r\n" + b'{"agent_id": "agent_123", "contact_number": "+919876543210"}'),
+], ids=["chunked", "content-length"])
+def test_a_client_that_leaves_mid_body_is_journaled_as_a_400_not_a_crash(tmp_path, framing, part):
+    """D-body-cut-short: a body that ends before it is whole is 400 VALIDATION_ERROR (a client that left
+    never reads it), journaled so, nothing logged as an error, nothing created."""
     import json
     import urllib.request
 
@@ -88,7 +94,7 @@ def test_a_client_that_leaves_mid_body_is_journaled_as_gone_not_as_a_crash(tmp_p
             time.sleep(0.05)  # the mock is starting
         with socket.create_connection(("127.0.0.1", port)) as client:
             client.sendall(b"POST /v1/calls HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer YOUR_API_KEY\r\n"
-                           b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"age\r\n")
+                           b"Content-Type: application/json\r\n" + part)
             time.sleep(0.3)  # part of the body is in; then the client leaves
         time.sleep(0.5)
         base = f"http://127.0.0.1:{port}/_mock"
@@ -97,7 +103,7 @@ def test_a_client_that_leaves_mid_body_is_journaled_as_gone_not_as_a_crash(tmp_p
     finally:
         mock.terminate()
         mock.wait(timeout=10)
-    assert (entry["path"], entry["status"]) == ("/v1/calls", 499), entry
+    assert (entry["path"], entry["status"]) == ("/v1/calls", 400), entry
     assert calls == []
     text = log.read_text()
     assert "ERROR" not in text and "Traceback" not in text, text

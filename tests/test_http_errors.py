@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import SPEC_PATH, assert_error, auth_header, call_body
+from refusals import is_server_refusal
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 JSON_CT = {"Content-Type": "application/json"}
@@ -315,6 +316,14 @@ class _RawAnswer:
         return json.loads(self._body)
 
 
+def assert_error_or_refused(answer: _RawAnswer, status: int, code: str) -> None:
+    """The app's error envelope, or, for bytes the server cannot read as a request, the server's own
+    bodiless refusal (D-unparsable-http); never a 5xx, HTML or a traceback."""
+    if not is_server_refusal(answer.status_code, answer.headers, answer._body):
+        assert_error(answer, status, code)
+    assert answer.status_code == status, answer.status_code
+
+
 @pytest.mark.parametrize("name, value", [
     ("Authorization", b"Bearer YOUR\x01API_KEY"),
     ("Authorization", b"Bearer YOUR_API_KEY\x00"),
@@ -323,15 +332,16 @@ class _RawAnswer:
     ("X-Trace", b"\x00\x01\x02"),
     ("Authorization", b"Bearer \xff\xfe"),
 ], ids=["auth-SOH", "auth-NUL", "auth-DEL", "idempotency-US", "other-NULs", "auth-non-ascii"])
-def test_live_header_with_control_character_is_4xx_json_envelope(live_mock, name, value):
-    """D-error-envelope: "always this shape, application/json" — malformed header bytes too, even those
-    the HTTP parser refuses before the app sees them."""
+def test_live_header_with_control_character_is_4xx_json_envelope_or_refused(live_mock, name, value):
+    """D-error-envelope, D-unparsable-http: malformed header bytes get a 4xx in the envelope from the app,
+    or, when the HTTP parser refuses them before the app sees them, the server's bodiless 400."""
     headers = [("Authorization", b"Bearer YOUR_API_KEY")] if name != "Authorization" else []
     answer = _RawAnswer(*_raw_request(live_mock, "POST", "/v1/calls",
                                       headers + [(name, value), ("Content-Type", b"application/json")],
                                       json.dumps(call_body()).encode()))
     assert 400 <= answer.status_code < 500, answer.text
-    assert_error(answer, answer.status_code)
+    if not is_server_refusal(answer.status_code, answer.headers, answer._body):
+        assert_error(answer, answer.status_code)
 
 
 def _exchange(base: str, raw: bytes) -> list[_RawAnswer]:
@@ -367,29 +377,29 @@ _BROKEN_CHUNKED_POST = (b"POST /v1/calls HTTP/1.1\r\nHost: mock\r\nAuthorization
     _BROKEN_CHUNKED_POST,
     b"POST /v1/calls HTTP/1.1\r\nHost: mock\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
 ], ids=["request-line", "chunk-size", "length-and-chunked"])
-def test_live_bytes_that_are_not_http_are_400_validation_error_envelope(live_mock, raw):
-    """D-error-envelope: "always this shape, application/json, never HTML" — even for bytes that are
-    not HTTP (answered even while a handler waits for the body); the connection is closed after it."""
+def test_live_bytes_that_are_not_http_are_400(live_mock, raw):
+    """D-unparsable-http, D-body-cut-short: bytes that are not HTTP get a 400, never HTML or a 5xx (answered
+    even while a handler waits for the body): the server's refusal or the app's envelope."""
     [answer] = _exchange(live_mock, raw)
-    assert_error(answer, 400, "VALIDATION_ERROR")
+    assert_error_or_refused(answer, 400, "VALIDATION_ERROR")
 
 
 @pytest.mark.parametrize("before", [1, 2])
 def test_live_bad_bytes_after_pipelined_requests_are_answered_after_them(live_mock, before):
-    """D-error-envelope: the 400 answers the bad bytes only — requests sent before them on the same
+    """D-unparsable-http: the 400 answers the bad bytes only — requests sent before them on the same
     connection get their own answers first, in order."""
     answers = _exchange(live_mock, _availability_request() * before + b"NOT HTTP AT ALL\r\n\r\n")
     assert [a.status_code for a in answers] == [200] * before + [400]
     assert all(a.json()["date"] == "2026-06-15" for a in answers[:-1])
-    assert_error(answers[-1], 400, "VALIDATION_ERROR")
+    assert_error_or_refused(answers[-1], 400, "VALIDATION_ERROR")
 
 
 def test_live_queued_request_with_a_broken_body_never_runs_and_gets_the_400(live_mock):
-    """D-error-envelope: a pipelined request whose chunked body cannot be parsed is answered with the
+    """D-body-cut-short: a pipelined request whose chunked body cannot be parsed is answered with the
     400 after the request before it, and never reaches a handler (which would wait for its body)."""
     answers = _exchange(live_mock, _availability_request() + _BROKEN_CHUNKED_POST)
     assert [a.status_code for a in answers] == [200, 400]
-    assert_error(answers[1], 400, "VALIDATION_ERROR")
+    assert_error_or_refused(answers[1], 400, "VALIDATION_ERROR")
 
 
 def test_live_authorization_of_1_mb_is_431_envelope_without_the_key(live_mock):

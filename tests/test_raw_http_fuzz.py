@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, seed, settings, strategies as st
 from jsonschema import Draft4Validator
 
 from mock_server import cli
+from refusals import is_server_refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("RAW_FUZZ_EXAMPLES", "400"))
@@ -47,7 +48,7 @@ KNOWN_CALLS = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(6)]  # s
 CAL = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 APPT = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
 PAGES = re.compile(r"^/((v1|_mock)/(ui|openapi\.json)|$)")  # the Swagger UI's, and the index page for browsers
-COUNT = {"requests": 0, "no answer": 0}
+COUNT = {"requests": 0, "no answer": 0, "refused by the server": 0}
 STATUSES: dict[int, int] = {}
 
 
@@ -319,6 +320,9 @@ def check(request: SimpleNamespace, response: http.client.HTTPResponse | None, c
         return  # the Swagger UI's own pages, its copy of the spec, the index page
     if request.method == "HEAD" or response.status in (204, 304):
         return
+    if is_server_refusal(response.status, {k.lower(): v for k, v in response.getheaders()}, response.body):
+        COUNT["refused by the server"] += 1  # D-unparsable-http: before the app, bodiless, closed
+        return
     if response.status in (307, 308) and not response.body:
         # Starlette's slash redirect (/v1 -> /v1/, /v1/calls/ -> /v1/calls): no body to be JSON
         location = urlsplit(response.getheader("location") or "")
@@ -349,6 +353,7 @@ def free_port() -> int:
 def served():
     args = cli.parser().parse_args(["--port", str(free_port()), "--log-level", "critical"])
     serving = cli.build(args)
+    assert serving.app.speedups_, "the campaign runs on what the CLI serves: the speed-ups on"
     thread = threading.Thread(target=serving.run, daemon=True)
     thread.start()
     port = args.port
@@ -359,7 +364,7 @@ def served():
         except OSError:
             time.sleep(0.05)
     yield SimpleNamespace(port=port, app=serving.app)
-    serving.server.should_exit = True
+    serving.stop()
     thread.join(10)
 
 
@@ -430,14 +435,16 @@ def test_hostile_raw_http_never_breaks_the_mock_or_crosses_sessions(served):
         again = state.export()
         assert {**again, "clock": None} == {**exported, "clock": None}  # the clock runs on meanwhile
     print(f"\nraw HTTP fuzz: {COUNT['requests']:,} requests (seed {SEED}), {COUNT['no answer']} cut short "
-          f"without an answer, {len(states)} states consistent, 0 failures\n  statuses: "
+          f"without an answer, {COUNT['refused by the server']} refused by the server, {len(states)} states consistent, 0 failures\n  statuses: "
           + ", ".join(f"{status}: {count}" for status, count in sorted(STATUSES.items())))
 
 
 # ── the checks themselves catch what they are for ─────────────────────────
-def answer(status: int, body: bytes, media: str = "application/json", location: str = "") -> SimpleNamespace:
-    headers = {"content-type": media, "location": location}
-    return SimpleNamespace(status=status, body=body, getheader=lambda name: headers.get(name.lower()) or None)
+def answer(status: int, body: bytes, media: str = "application/json", location: str = "", **more: str) -> SimpleNamespace:
+    headers = {"content-type": media, "location": location, "content-length": str(len(body)),
+               **{name.replace("_", "-"): value for name, value in more.items()}}
+    return SimpleNamespace(status=status, body=body, getheader=lambda name: headers.get(name.lower()) or None,
+                           getheaders=lambda: [(name, value) for name, value in headers.items() if value])
 
 
 ENVELOPE = b'{"success": false, "error": {"code": "NOT_FOUND", "message": "Call not found"}}'
@@ -457,7 +464,10 @@ def sent(target: str = "/v1/calls/x", method: str = "GET", session: str | None =
     (sent(session="jobA"), answer(200, b'{"data": [{"contact_name": "CANARY-X"}]}')),
     (sent(), answer(307, b"", location="https://evil.example/v1/calls/x")),
     (sent(), None),
-], ids=["5xx", "html", "not-the-envelope", "undocumented-code", "other-session", "redirect-away", "no-answer"])
+    (sent(), answer(400, b"", "")),  # bodiless, connection kept: not the server's refusal, and no envelope
+    (sent(), answer(502, b"", "", connection="close")),  # a refusal's shape with a status no server refuses with
+], ids=["5xx", "html", "not-the-envelope", "undocumented-code", "other-session", "redirect-away", "no-answer",
+        "bodiless-400-kept-open", "bodiless-502-closed"])
 def test_the_raw_fuzz_checks_catch_a_broken_answer(request_, response):
     """Each invariant of the campaign fails on the answer it exists to catch."""
     with pytest.raises(AssertionError):
@@ -470,6 +480,8 @@ def test_the_raw_fuzz_checks_catch_a_broken_answer(request_, response):
     (sent("/v1/calls/"), answer(307, b"", location="http://127.0.0.1:1/v1/calls")),
     (sent(), answer(200, b'{"data": [{"contact_name": "CANARY-X"}]}')),  # its own session's data
     (sent(method="HEAD"), answer(404, b"")),
-], ids=["envelope", "swagger-page", "slash-redirect", "own-data", "head"])
+    (sent(), answer(400, b"", "", connection="close")),  # D-unparsable-http: the server's own refusal
+    (sent(), answer(431, b"", "", connection="close")),
+], ids=["envelope", "swagger-page", "slash-redirect", "own-data", "head", "server-400", "server-431"])
 def test_the_raw_fuzz_checks_pass_a_good_answer(request_, response):
     check(request_, response, False, CANARIES)

@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--foreign needs --env-out FILE")
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    import uvicorn
-
-    from mock_server import app as app_module
+    from mock_server import app as app_module, cli
     from mock_server.state import Settings, State
 
     with chosen.apply() if chosen else nullcontext():
@@ -102,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         what = "" if chosen is None else f" ({'differs where the docs are silent: ' if chosen.legitimate else 'breaks '}{chosen.clause})"
         print(f"variant '{label}'{what}{' [foreign: no control API]' if args.foreign else ''}: "
               f"http://{args.host}:{args.port}/v1", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, workers=1)
+        cli.Serving(args, app, not args.foreign, cli.server_for(app, args.host, args.port, log_level=args.log_level)).run()
     return 0
 
 

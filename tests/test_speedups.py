@@ -1,13 +1,27 @@
-"""mock_server/connexion_tuning.py builds per operation what Connexion built per request.
-What was per request must still behave per request: each request's own charset, each
-operation's own parameters, Swagger UI only on its own paths."""
+"""What Connexion builds per request is built once: per operation by mock_server/speedups.py,
+per schema by validation.checked. What was per request must still behave per request: each
+request's own charset, each operation's own parameters, Swagger UI only on its own paths."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 
 import pytest
 
+from mock_server import cli, speedups
+from mock_server.app import create_app
+from mock_server.state import State
+
 from conftest import assert_error, auth_header, call_body
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["public-api", "speedups"])
+def client(request):
+    """The mock built both ways: on Connexion's public API alone, and with mock_server/speedups.py."""
+    app = create_app(State(), validate_responses=True, speedups=request.param)
+    assert app.speedups_ is request.param
+    return app.test_client()
+
 
 BODY = json.dumps(call_body(contact_name="Zoë Ñandú"), ensure_ascii=False)
 
@@ -67,3 +81,36 @@ def test_an_api_path_that_looks_like_the_ui_still_reaches_the_api(client):
     """Paths containing "/ui" go through Swagger UI's router, which passes them on."""
     assert_error(client.get("/v1/calls/ui", headers=auth_header()), 404, "NOT_FOUND")
     assert_error(client.get("/v1/calls/ui"), 401, "UNAUTHORIZED")
+
+
+# ── the speed-ups themselves: written for one Connexion, optional ─────────
+def test_the_speedups_fit_the_installed_connexion():
+    """Issue 14: speedups.py reaches into Connexion's internals, so it names the release it was written
+    against. This fails on any other: read speedups.py against the new release, then update WRITTEN_FOR."""
+    for package, version in speedups.WRITTEN_FOR.items():
+        assert importlib.metadata.version(package) == version, (
+            f"{package} {importlib.metadata.version(package)} is installed; mock_server/speedups.py was written "
+            f"against {version}. Check each private name it uses against the new release, then update WRITTEN_FOR.")
+    assert speedups.available() is None
+
+
+def test_another_connexion_release_turns_the_speedups_off_and_the_mock_still_serves(monkeypatch, caplog):
+    """Issue 14: "create_app works without" them: on a release they were not written for, they are off."""
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9.9" if name == "connexion" else real(name))
+    app = create_app(State(), speedups=True)
+    assert app.speedups_ is False
+    assert "speed-ups off: connexion 9.9.9" in caplog.text
+    response = app.test_client().post("/v1/calls", json=call_body(), headers=auth_header())
+    assert response.status_code == 201, response.text
+
+
+def test_the_app_is_on_the_public_api_unless_asked(monkeypatch):
+    """create_app() uses no private internals; the CLI turns the speed-ups on, and --no-speedups
+    or HUSKYVOICE_SPEEDUPS=off turns them off."""
+    assert create_app(State()).speedups_ is False
+    monkeypatch.delenv("HUSKYVOICE_SPEEDUPS", raising=False)
+    assert cli.parser().parse_args([]).no_speedups is False
+    assert cli.parser().parse_args(["--no-speedups"]).no_speedups is True
+    monkeypatch.setenv("HUSKYVOICE_SPEEDUPS", "off")
+    assert cli.parser().parse_args([]).no_speedups is True

@@ -1,17 +1,21 @@
-"""Connexion 3.3, with the work it repeats on every request done once per operation.
+"""Optional speed-ups that reach into Connexion's private internals: the one module that may.
 
-Profiling under load (bench/RESULTS.md) found Connexion rebuilding, for every request,
-things that depend only on the operation: the handler's decorator chain
-(`AsyncOperation.fn` is a property that builds a new `StarletteDecorator`, whose wrapper
-runs `inspect.signature` again), the URI parser, the parameter and body validators (a
-new jsonschema validator per parameter, after a deep copy). The classes below build
-each of them once and are otherwise Connexion's own: same routing, same validators,
+Connexion rebuilds, for every request, things that depend only on the operation: the
+handler's decorator chain (`AsyncOperation.fn` is a property that builds a new
+`StarletteDecorator`, whose wrapper runs `inspect.signature` again) and the URI parser and
+validators of each operation (bench/RESULTS.md, "Where the time goes"). The classes below
+build each of them once and are otherwise Connexion's own: same routing, same validators,
 same decorators, same errors. Swagger UI's router is stepped around for the paths it
 cannot serve.
+
+`create_app(speedups=True)` uses them (the CLI does); `create_app()` runs on Connexion's
+public API alone. They are written against one Connexion release, `WRITTEN_FOR`: with any
+other, `available()` says why not and the mock runs without them.
 """
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import typing as t
 
 import connexion
@@ -23,6 +27,19 @@ from connexion.decorators import StarletteDecorator
 from connexion.middleware.request_validation import (RequestValidationAPI, RequestValidationMiddleware,
                                                       RequestValidationOperation)
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+
+
+WRITTEN_FOR = {"connexion": "3.3.0"}
+
+
+def available() -> str | None:
+    """None when the installed libraries are the ones this module was written against,
+    else why the speed-ups are off."""
+    for package, version in WRITTEN_FOR.items():
+        installed = importlib.metadata.version(package)
+        if installed != version:
+            return f"{package} {installed} is installed; mock_server/speedups.py was written against {version}"
+    return None
 
 
 class _OnceDecorator(StarletteDecorator):
@@ -129,3 +146,13 @@ class SwaggerUIAside(SwaggerUIMiddleware):
         if "/ui" in path or path.endswith("/openapi.json"):
             return await super().__call__(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+_SWAPS = {SwaggerUIMiddleware: SwaggerUIAside, RequestValidationMiddleware: PrecompiledValidationMiddleware}
+
+
+def tune(app: MockApp) -> None:
+    """Swap Connexion's Swagger UI and request validation layers for the ones above, once the
+    app's own layers are in place (`add_middleware` finds its positions by Connexion's classes)."""
+    stack = app.middleware.middlewares
+    stack[:] = [_SWAPS.get(layer, layer) for layer in stack]
