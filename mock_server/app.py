@@ -24,6 +24,7 @@ from .handlers.calls import CallsApi
 from .handlers.control import ControlApi
 from .handlers.slots import SlotsApi
 from .journal import Journal
+from .jsoncodec import JSONIFIER
 from .middleware import (BODY_CUT, RATE_LIMIT_HEADERS, AuthMiddleware, BodyLimitMiddleware,
                          ControlOriginMiddleware, ControlTokenMiddleware, FaultMiddleware, IndexMiddleware, JournalMiddleware, SessionMiddleware)
 from .sessions import Sessions
@@ -145,13 +146,15 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
         strict_validation=True,
         validate_responses=validate_responses,
         validator_map=VALIDATORS,
+        jsonifier=JSONIFIER,
     )
     if control:
         control_contract = spec_module.load(CONTROL_SPEC)
         contracts.append(control_contract)
         app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
                     resolver=_resolver([ControlApi(sessions, journal, contract.operation_ids)], control_contract.operation_ids),
-                    strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS)
+                    strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS,
+                    jsonifier=JSONIFIER)
 
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return render(exc, request)
