@@ -7,6 +7,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 4010
 TARGET ?=
 PROFILE ?= fast
+# SPEEDUPS=off: the mock without mock_server/speedups.py (Connexion internals), in every make target.
+ifdef SPEEDUPS
+export HUSKYVOICE_SPEEDUPS := $(SPEEDUPS)
+endif
 # K=<pytest -k expression> narrows the contract suite; ARGS=... passes any other pytest options.
 SUITE_ARGS = $(if $(KEYS),--keys $(KEYS)) $(if $(strip $(K)$(ARGS)),-- $(if $(K),-k '$(K)') $(ARGS))
 

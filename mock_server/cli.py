@@ -100,16 +100,16 @@ def parser() -> argparse.ArgumentParser:
 
 @contextlib.asynccontextmanager
 async def _frozen_start(app):
-    """Once the app is built, move everything start-up made (spec, validators, fixtures:
-    ~58,000 objects) out of the garbage collector's reach: a full collection over them
-    took 15 ms, a pause every request in flight waited for (p99 under load). No
-    gc.collect() first: it would cost start-up those 15 ms to free a few start-up leftovers.
+    """Once the app is built, move everything start-up made (spec, validators, fixtures) out
+    of the garbage collector's reach: a full collection over them is a pause every request in
+    flight waits for (p99 under load). No gc.collect() first: it would cost start-up that pause
+    to free a few start-up leftovers.
 
     Full collections are then considered every 100 middle-generation collections instead
     of 10. Under load they found nothing to free (stored calls and records hold no cycles)
-    yet each paused every request in flight for as long as the heap was big: 40 s of
-    POST /calls at 32 connections met 8 of them, up to 35 ms each, and none after. They still
-    come, ten times less often; young cycles are still collected as often as before."""
+    yet each paused every request in flight for as long as the heap was big. They still
+    come, ten times less often; young cycles are still collected as often as before.
+    bench/RESULTS.md ("What each change bought") has the figures."""
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 100)
@@ -203,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
     elif not args.no_control:
         print("Control API: off (not on loopback; pass --control-token TOKEN to serve it)", flush=True)
+    if not serving.app.speedups_:
+        print("Speed-ups: off (the app is built on Connexion's public API alone)", flush=True)
     print(f"API keys and scopes: {args.fixtures / KINDS['api_keys'].file}  (try: Authorization: Bearer YOUR_API_KEY)",
           flush=True)
     serving.run()

@@ -23,7 +23,7 @@ from .spec import Contract
 from .sessions import Sessions
 
 MAX_BODY_BYTES = 1024 * 1024
-# What GET /_mock/state exports must go back in through PUT: 100,000 calls take about 60 MB.
+# What GET /_mock/state exports must go back in through PUT (100,000 calls: bench/RESULTS.md).
 MAX_STATE_BYTES = 256 * 1024 * 1024
 LARGE_BODY_PATHS = ("/_mock/state",)
 MAX_HEADER_BYTES = 16 * 1024  # the whole header block, as nginx's and Node's defaults

@@ -38,7 +38,7 @@ def _stamp(at: datetime | None) -> str | None:
 
 def call_record(call: Call) -> dict:
     """The call as JSON-ready data, fields in CALL_FIELDS order. Field by field rather than
-    dataclasses.asdict, which deep-copies every value: 12x slower at 100,000 calls."""
+    dataclasses.asdict, which deep-copies every value (bench/RESULTS.md, "Control API under load")."""
     agent_id, contact_number, contact_name, contact_email, additional_info = call.request()
     engagement = call.engagement
     return {

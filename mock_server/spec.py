@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-# libyaml's loader parses the spec ~10× faster than the pure-Python one (start-up time).
+# libyaml's loader, for start-up time (bench/RESULTS.md: start-up split).
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # The package's own link to the top-level openapi.yaml (a copy of it in a wheel): found the same way

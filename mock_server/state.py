@@ -34,7 +34,7 @@ class Settings:
 
 class FixtureSet:
     """One fixture directory as read: its key ring (never changed once loaded, so shared) and a
-    slot store no request ever sees, which each reset copies (reading the YAML again takes ~80 ms)."""
+    slot store no request ever sees, which each reset copies rather than reading the YAML again."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)

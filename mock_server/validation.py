@@ -20,7 +20,7 @@ from .errors import ApiError, ValidationFailed
 
 
 class _Checked:
-    """A schema's validator: jsonschema-rs (compiled, ~50x faster here) says whether an instance
+    """A schema's validator: jsonschema-rs (compiled; bench/RESULTS.md) says whether an instance
     is valid; only when it does not, or cannot tell, does jsonschema, Connexion's own validator,
     look for the errors. So the verdict is always jsonschema's: jsonschema-rs can only skip it for
     instances it finds valid, and it is never laxer than jsonschema on this spec's keywords
@@ -145,7 +145,7 @@ def parsed_body() -> t.Any:
 class BodyValidator(JSONRequestBodyValidator):
     async def _parse(self, stream, scope) -> t.Any:
         raw = b"".join([message async for message in stream])
-        # A large body (an imported state: 50 MB for 100,000 calls) is parsed in a worker thread,
+        # A large body (an imported state) is parsed in a worker thread,
         # so that the event loop goes on serving other requests meanwhile.
         body = parse_json(raw) if len(raw) < OFF_LOOP_BYTES else await asyncio.to_thread(parse_json, raw)
         # Handed on to the handler (app._given_parsed_body), so the body is parsed once.

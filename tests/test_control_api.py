@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -1017,7 +1018,7 @@ def test_the_cli_serves_the_control_api_only_on_loopback_or_with_a_token(monkeyp
     """CLI: "otherwise it needs `--control-token` … and `--no-control` turns it off"."""
     import mock_server.app as app_module
     seen = {}
-    monkeypatch.setattr(app_module, "create_app", lambda state, **kw: seen.update(kw) or object())
+    monkeypatch.setattr(app_module, "create_app", lambda state, **kw: seen.update(kw) or SimpleNamespace(speedups_=True))
     monkeypatch.setattr(cli.Serving, "run", lambda self: None)
     monkeypatch.setattr(cli, "server_for", lambda app, host, port, **kw: None)
     monkeypatch.setattr(cli, "bind", lambda host, number: None)  # 0.0.0.0:4010 need not be free for this

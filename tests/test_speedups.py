@@ -114,3 +114,23 @@ def test_the_app_is_on_the_public_api_unless_asked(monkeypatch):
     assert cli.parser().parse_args(["--no-speedups"]).no_speedups is True
     monkeypatch.setenv("HUSKYVOICE_SPEEDUPS", "off")
     assert cli.parser().parse_args([]).no_speedups is True
+
+
+@pytest.mark.parametrize("env, off", [({}, False), ({"HUSKYVOICE_SPEEDUPS": "off"}, True)], ids=["default", "off"])
+def test_the_cli_says_when_the_speedups_are_off(env, off):
+    """`make … SPEEDUPS=off` reaches the mock through HUSKYVOICE_SPEEDUPS, and the banner says so."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import free_port
+    environ = {k: v for k, v in os.environ.items() if k != "HUSKYVOICE_SPEEDUPS"} | env
+    process = subprocess.Popen([sys.executable, "-m", "mock_server", "--port", str(free_port())], env=environ,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = [process.stdout.readline() for _ in range(4 if off else 3)]
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert banner[-1].startswith("API keys and scopes:"), banner
+    assert any(line.startswith("Speed-ups: off") for line in banner) is off, banner
