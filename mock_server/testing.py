@@ -123,7 +123,7 @@ class Control:
 
     # ── state ─────────────────────────────────────────────────────────────
     def reset(self) -> None:
-        """Back to the fixtures; faults cleared, the clock running from now."""
+        """Back to the fixtures; faults and this session's journal cleared, the clock running from now."""
         self._call("POST", "/reset")
 
     def export_state(self) -> dict:
