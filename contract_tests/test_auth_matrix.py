@@ -9,6 +9,7 @@ import pytest
 
 from .client import codes_in
 from .conftest import need_key
+from .exchange_checks import assert_holds
 from .seeds import SAFE_NUMBER
 from .spec import operations
 
@@ -91,7 +92,9 @@ def test_single_scope_key_is_403_unless_it_holds_the_operations_scope(api, targe
         pytest.skip("D-appointments-read-availability: the docs say appointments:read reads 'availability' too")
     response = send(api, op_id, key=key)
     assert response.status_code == 403
-    if target.is_mock or OPS[op_id][1].startswith("/appointment-slots"):
+    if OPS[op_id][1].startswith("/appointment-slots"):
+        assert_holds(response, api.base_url, "SLOTS-403")  # '403 | INSUFFICIENT_SCOPE'
+    elif target.is_mock:
         assert "INSUFFICIENT_SCOPE" in codes_in(response.json())
 
 
