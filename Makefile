@@ -78,8 +78,8 @@ bench: $(STAMP)
 
 ## Validate the spec and lint it with Redocly's recommended rules.
 lint: $(STAMP)
-	$(BIN)/python -m openapi_spec_validator openapi.yaml
-	npx --yes @redocly/cli@2.77.0 lint openapi.yaml mock_server/control.yaml --format=stylish
+	$(BIN)/python -m openapi_spec_validator openapi.yaml mock_server/control.yaml mock_server/proxy.yaml
+	npx --yes @redocly/cli@2.77.0 lint openapi.yaml mock_server/control.yaml mock_server/proxy.yaml --format=stylish
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache *.egg-info

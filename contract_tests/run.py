@@ -77,8 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="Hypothesis seed (default: a new one, printed)")
     parser.add_argument("--report-dir", default=os.environ.get("REPORT_DIR", "reports"),
                         help="JUnit XML and the conformance reports (default: reports/)")
+    parser.add_argument("--cassette", type=Path, metavar="FILE.har",
+                        help="check recorded traffic offline instead (huskyvoice-mock --proxy … --record FILE.har)")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     args = parser.parse_args(argv)
+    if args.cassette:
+        from .cassette import main as replay
+        return replay(args.cassette, Path(args.report_dir))
 
     env = dict(os.environ, PROFILE=args.profile)
     if args.keys:

@@ -93,6 +93,20 @@ def parser() -> argparse.ArgumentParser:
                    default=os.environ.get("HUSKYVOICE_SPEEDUPS", "on").lower() == "off",
                    help="build the app on Connexion's public API alone, without mock_server/speedups.py "
                         "(slower; default: on unless $HUSKYVOICE_SPEEDUPS is 'off')")
+    proxy = p.add_argument_group("validating proxy (instead of the mock)")
+    proxy.add_argument("--proxy", metavar="UPSTREAM_BASE_URL",
+                       help="forward /v1/... to this server (e.g. https://api.huskyvoice.ai/v1) and check each "
+                            "exchange against the contract: X-Contract-Violations on the answer, GET /_mock/violations")
+    proxy.add_argument("--strict", action="store_true", help="answer 502 with the violations instead of the answer")
+    proxy.add_argument("--insecure", action="store_true", help="do not verify the upstream's TLS certificate")
+    proxy.add_argument("--keys", type=Path, metavar="FILE",
+                       help="the contract suite's keys file: also check scopes (a key lacking one that gets a 2xx)")
+    proxy.add_argument("--record", type=Path, metavar="FILE.har",
+                       help="write every exchange to this HAR 1.2 file, keys masked (replay: huskyvoice-contract --cassette)")
+    proxy.add_argument("--mask-pii", action="store_true",
+                       help="with --record: contact numbers, names and e-mails in bodies replaced by placeholders")
+    proxy.add_argument("--upstream-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="answer 504 when the upstream takes longer (default 30)")
     p.add_argument("--access-log", action="store_true", help="log each request line (never headers)")
     p.add_argument("--log-level", default="warning")
     return p
@@ -153,7 +167,39 @@ class Serving:
             self.loop.call_soon_threadsafe(self.server.stop)
 
 
+def build_proxy(args: argparse.Namespace) -> Serving:
+    from .proxy import create_proxy
+    keys = None
+    if args.keys:
+        from contract_tests.target import TargetProblem, load_keys
+        try:
+            keys = {key.secret: set(key.scopes) for key in load_keys(args.keys)}
+        except TargetProblem as exc:
+            raise Refused(str(exc)) from None
+    if not args.proxy.startswith(("http://", "https://")):
+        raise Refused(f"--proxy takes the upstream's base URL, e.g. https://api.huskyvoice.ai/v1, not {args.proxy!r}")
+    control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
+    app = create_proxy(args.proxy, strict=args.strict, insecure=args.insecure, keys=keys, control=control,
+                       control_token=args.control_token if control else None, timeout=args.upstream_timeout,
+                       record=args.record, mask_pii=args.mask_pii, lifespan=_frozen_start)
+    _check_port(args)
+    return Serving(args, app, control, server_for(app, args.host, args.port, log_level=args.log_level,
+                                                   access_log=args.access_log))
+
+
+def _check_port(args: argparse.Namespace) -> None:
+    try:
+        bind(args.host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise Refused(f"port {args.port} on {args.host} is already in use (another mock still "
+                          f"running?): stop it, or pass another --port") from None
+        raise Refused(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+
+
 def build(args: argparse.Namespace) -> Serving:
+    if getattr(args, "proxy", None):
+        return build_proxy(args)
     settings = Settings(fixtures=args.fixtures, rate_limit=args.rate_limit,
                         lifecycle=Lifecycle(start_delay=args.call_start_delay, duration=args.call_duration,
                                             outcome=args.call_outcome))
@@ -165,13 +211,7 @@ def build(args: argparse.Namespace) -> Serving:
     control = not args.no_control and (is_loopback(args.host) or bool(args.control_token))
     app = create_app(state, validate_responses=args.validate_responses, control=control,
                      control_token=args.control_token, lifespan=_frozen_start, speedups=not args.no_speedups)
-    try:
-        bind(args.host, args.port)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise Refused(f"port {args.port} on {args.host} is already in use (another mock still "
-                          f"running?): stop it, or pass another --port") from None
-        raise Refused(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    _check_port(args)
     return Serving(args, app, control, server_for(app, args.host, args.port, log_level=args.log_level,
                                                    access_log=args.access_log))
 
@@ -197,6 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"huskyvoice-mock: {exc}", file=sys.stderr)
         return 2
     base = f"http://{args.host}:{args.port}/v1"
+    if args.proxy:
+        print(f"HuskyVoice validating proxy: {base} -> {args.proxy}{'  (strict: 502 on a violation)' if args.strict else ''}",
+              flush=True)
+        if serving.control:
+            print(f"Violations: http://{args.host}:{args.port}/_mock/violations  (Swagger UI: "
+                  f"http://{args.host}:{args.port}/_mock/ui/)", flush=True)
+        serving.run()
+        return 0
     print(f"HuskyVoice mock: {base}  (Swagger UI: {base}/ui/)", flush=True)
     if serving.control:
         print(f"Control API: http://{args.host}:{args.port}/_mock  (Swagger UI: http://{args.host}:{args.port}/_mock/ui/)",

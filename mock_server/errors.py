@@ -118,3 +118,19 @@ def error_for_status(status: int) -> type[ApiError]:
         if cls.status == status:
             return cls
     return ValidationFailed if 400 <= status < 500 else InternalError
+
+
+class UpstreamUnreachable(ApiError):
+    status, code = 502, "UPSTREAM_UNREACHABLE"
+    default_message = "The proxy could not get an answer from the upstream"
+
+
+class UpstreamTimeout(ApiError):
+    status, code = 504, "UPSTREAM_TIMEOUT"
+    default_message = "The upstream did not answer in time"
+
+
+class ContractViolated(ApiError):
+    """--strict: the upstream's answer broke the contract; the violations are listed instead."""
+    status, code = 502, "CONTRACT_VIOLATION"
+    default_message = "The upstream's answer breaks the HuskyVoice contract"
