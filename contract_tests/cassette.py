@@ -1,6 +1,7 @@
 """Recorded traffic: the validating proxy writes every exchange as HAR 1.2 (`huskyvoice-mock
 --proxy … --record FILE.har`), and `huskyvoice-contract --cassette FILE.har` runs the same checks
-over it offline (exchange_checks.Watcher), with no network.
+over it offline (exchange_checks.Watcher), with no network, and writes the conformance report
+(one verdict per clause, as the suite's; a clause traffic cannot show is skipped, saying why).
 
 Keys never reach the file: each distinct credential becomes `masked-key-N` (N in order of first
 use, so the cross-exchange checks still tell keys apart), and every other secret header `***`.
@@ -130,49 +131,99 @@ def read(path: Path) -> Iterator[Exchange]:
             at=datetime.fromisoformat(entry["startedDateTime"]) if entry.get("startedDateTime") else None)
 
 
-def replay(path: Path) -> tuple[int, list[tuple[Exchange, list[Violation]]]]:
-    """Every exchange of the file through one Watcher: (exchanges, [(exchange, its violations)])."""
-    watcher, found, count = Watcher(), [], 0
+def replay(path: Path) -> tuple[list[Exchange], list[tuple[Exchange, list[Violation]]]]:
+    """Every exchange of the file through one Watcher: (the exchanges, [(exchange, its violations)])."""
+    watcher, found, exchanges = Watcher(), [], []
     for exchange in read(path):
-        count += 1
+        exchanges.append(exchange)
         violations = watcher.observe(exchange)
         if violations:
             found.append((exchange, violations))
-    return count, found
+    return exchanges, found
 
 
-def write_report(path: Path, cassette: Path, count: int, found: list) -> str:
-    """reports/cassette.md, and the one-line verdict."""
+# What a recording cannot show, whatever it holds (each clause of clauses.yaml not listed is checked
+# by exchange_checks when the recording has an exchange of an operation it concerns).
+NOT_FROM_TRAFFIC = {
+    "SPEC-LINKS": "the suite's generated workflows; traffic shows their parts (CALLS-DELETE, CALLS-GET)",
+    "AUTH-HEADER": "an instruction to clients",
+    "SCOPE-GRANT-ONLY-NEEDED": "advice to whoever makes keys",
+    "CALLS-400": "whether a body was invalid is the server's reading; any documented 4xx passes",
+    "CALLS-422": "as CALLS-400: a 400 for a bad number is allowed by the docs' reading",
+    "CALLS-409": "needs the call's state at the moment of the cancel (CALLS-CANCEL-409 checks what traffic shows)",
+    "CALLS-DELETE-404": "whether a call exists is not in the exchange",
+    "AVAIL-FILLED": "which appointments are confirmed is data behind the answer",
+    "AVAIL-EXAMPLE": "needs the docs' own records on the server (the suite's DOCS_EXAMPLES=1)",
+    "TRACK-EXAMPLE": "needs the docs' own records on the server (the suite's DOCS_EXAMPLES=1)",
+    "PATCH-PASS-SLOT-ID": "needs a PATCH of an id read from a tracking answer; not told apart in traffic",
+    "REGEN": "the windows a regenerate reads are data behind the answer",
+}
+SCOPE_OPERATIONS = {"SCOPE-CALLS-CREATE": {"createCall"}, "SCOPE-CALLS-READ": {"getCall"},
+                    "SCOPE-CALLS-CANCEL": {"cancelCall"}, "SCOPE-CALLS-DELETE": {"deleteCall"},
+                    "SCOPE-SLOTS-READ": {"getAvailability", "getScheduleTracking"},
+                    "SCOPE-SLOTS-WRITE": {"updateTrackingRecord", "regenerateTracking"}}
+PREFIX_OPERATIONS = {"CALLS-": {"createCall", "getCall", "cancelCall", "deleteCall"}, "AVAIL-": {"getAvailability"},
+                     "TRACK-": {"getScheduleTracking"}, "PATCH-": {"updateTrackingRecord"},
+                     "REGEN-": {"regenerateTracking"},
+                     "SLOTS-": {"getAvailability", "getScheduleTracking", "updateTrackingRecord", "regenerateTracking"}}
+
+
+def _concerns(clause: str) -> set[str] | None:
+    """The operations a clause is about (None: any)."""
+    if clause in SCOPE_OPERATIONS:
+        return SCOPE_OPERATIONS[clause]
+    return next((ops for prefix, ops in PREFIX_OPERATIONS.items() if clause.startswith(prefix)), None)
+
+
+def verdicts(exchanges: list[Exchange], found: list) -> list[dict]:
+    """One entry per clause, in the suite's conformance report's shape."""
     from .clauses import catalogue
-    clauses = catalogue()
-    by_clause = Counter(v.clause for _, violations in found for v in violations)
-    lines = ["# HuskyVoice contract: recorded traffic", "", f"Cassette: `{cassette}`, {count} exchanges, "
-             f"checked offline ({datetime.now(timezone.utc).isoformat(timespec='seconds')}).", ""]
-    if not by_clause:
-        lines.append("No exchange breaks a documented clause.")
-    for clause, n in by_clause.most_common():
-        lines += [f"## {clause}: {n} violation{'s' if n > 1 else ''}", "", f"> {clauses.get(clause, {}).get('quote', '')}", ""]
-        for exchange, violations in found:
-            for v in violations:
-                if v.clause == clause:
-                    query = "&".join(f"{k}={val}" for k, val in exchange.query)
-                    lines.append(f"- `{exchange.method} {BASE_PATH}{exchange.path}{'?' + query if query else ''}` → "
-                                 f"{exchange.status}: {v.message}")
-        lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    verdict = (f"HuskyVoice contract (cassette): {count} exchanges, "
-               + (f"{sum(by_clause.values())} violations of {len(by_clause)} clauses: {', '.join(by_clause)}"
-                  if by_clause else "no violation"))
-    return verdict
+    seen_ops = Counter(e.operation for e in exchanges if e.operation)
+    entries = []
+    for cid, clause in catalogue().items():
+        broken = [(exchange, v) for exchange, violations in found for v in violations if v.clause == cid]
+        concerns = _concerns(cid)
+        relevant = sum(seen_ops.values()) if concerns is None else sum(seen_ops[op] for op in concerns)
+        reasons: dict[str, int] = {}
+        if broken:
+            verdict = "failed"
+        elif cid in NOT_FROM_TRAFFIC:
+            verdict, reasons = "skipped", {f"not checkable from traffic: {NOT_FROM_TRAFFIC[cid]}": 1}
+        elif relevant:
+            verdict = "passed"
+        else:
+            verdict, reasons = "skipped", {f"no exchange of {', '.join(sorted(concerns or ()))} recorded": 1}
+        failures = [(f"{e.method} {BASE_PATH}{e.path} → {e.status}", v.message) for e, v in broken[:10]]
+        entries.append({"id": cid, "doc": clause.get("doc", ""), "quote": clause["quote"], "verdict": verdict,
+                        "count": Counter({verdict: 1}), "tests": {f"{relevant} recorded exchanges concern it": Counter()},
+                        "reasons": reasons, "settings": [], "failures": failures,
+                        "more_failures": max(0, len(broken) - len(failures))})
+    return entries
+
+
+def write_report(report_dir: Path, cassette: Path, exchanges: list[Exchange], found: list) -> str:
+    """conformance.md and conformance.html in the suite's shape, and the one-line verdict."""
+    from . import report
+    entries = verdicts(exchanges, found)
+    count = Counter(e["verdict"] for e in entries)
+    failed = [e["id"] for e in entries if e["verdict"] == "failed"]
+    summary = (f"HuskyVoice contract (cassette): {count['passed']} of {len(entries)} clauses pass, {count['failed']} "
+               f"fail{' (' + ', '.join(failed) + ')' if failed else ''}, {count['skipped']} skipped "
+               f"({len(exchanges)} recorded exchanges)")
+    header = [("Target", f"recorded traffic: {cassette}"), ("Run", datetime.now(timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S UTC")), ("Reproduce", f"huskyvoice-contract --cassette {cassette}")]
+    (report_dir / "conformance.md").write_text(report.markdown(header, summary, entries, [], False), encoding="utf-8")
+    (report_dir / "conformance.html").write_text(report.to_html(header, summary, entries, [], False), encoding="utf-8")
+    return summary
 
 
 def main(cassette: Path, report_dir: Path) -> int:
     try:
-        count, found = replay(cassette)
+        exchanges, found = replay(cassette)
     except (OSError, ValueError, KeyError) as exc:
         print(f"huskyvoice-contract: cannot read the cassette {cassette}: {exc}", file=sys.stderr)
         return 2
     report_dir.mkdir(parents=True, exist_ok=True)
-    print(write_report(report_dir / "cassette.md", cassette, count, found))
-    print(f"Report: {report_dir / 'cassette.md'}")
+    print(f"Conformance report: {report_dir / 'conformance.md'}, {report_dir / 'conformance.html'}")
+    print(write_report(report_dir, cassette, exchanges, found))
     return 1 if found else 0

@@ -252,13 +252,18 @@ def test_a_recording_replays_to_the_same_verdicts_with_no_key_in_it(tmp_path, up
         assert DOCS_KEY not in text and "masked-key-1" in text
         json.loads(text)  # a whole HAR document
     assert "+919876543210" not in good.read_text(), "--mask-pii left a contact number"
-    count, found = cassette.replay(good)
-    assert (count, found, live) == (len(answers), [], 0)
-    count, found = cassette.replay(bad)
+    exchanges, found = cassette.replay(good)
+    assert (len(exchanges), found, live) == (len(answers), [], 0)
+    exchanges, found = cassette.replay(bad)
     assert list(dict.fromkeys(v.clause for v in found[0][1])) == live_bad
     assert contract_main(["--cassette", str(good), "--report-dir", str(tmp_path / "r")]) == 0
+    report = (tmp_path / "r" / "conformance.md").read_text()
+    assert "0 fail" in report and "| [AVAIL-ARITHMETIC](#avail-arithmetic) | passed |" in report
+    assert "| [AVAIL-FILLED](#avail-filled) | skipped |" in report
     assert contract_main(["--cassette", str(bad), "--report-dir", str(tmp_path / "r")]) == 1
-    assert live_bad[0] in (tmp_path / "r" / "cassette.md").read_text()
+    report = (tmp_path / "r" / "conformance.md").read_text()
+    assert f"| [{live_bad[0]}](#{live_bad[0].lower()}) | failed |" in report
+    assert "no exchange of getAvailability recorded" in report
 
 
 def test_a_path_with_escapes_goes_upstream_as_sent():
