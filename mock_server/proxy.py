@@ -46,6 +46,7 @@ KEPT_EXCHANGES = 1_000
 EXCERPT = 2000
 SUMMARY_EVERY = 60.0
 # Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the exchange; Host is the upstream's.
+HTTPX_DEFAULTS = {"accept", "accept-encoding", "user-agent"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
               "content-length"}
 
@@ -167,6 +168,9 @@ class ForwardMiddleware:
                                                 content=stream if stream is not None else body)
         except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
             raise UpstreamUnreachable(f"The request cannot be sent on as it came ({exc})") from None
+        sent_names = {name.lower() for name, _ in sent_headers}
+        for name in HTTPX_DEFAULTS - sent_names:  # httpx's own defaults: nothing is added to what the client sent
+            del request.headers[name]
         started = time.perf_counter()
         try:
             response = await self.client.send(request, stream=True)

@@ -135,6 +135,10 @@ def test_the_request_goes_upstream_as_sent():
     assert (seen["method"], seen["path"], seen["query"]) == ("PATCH", "/v1/appointment-slots/tracking/a||b", b"x=1&x=2")
     assert seen["headers"][b"authorization"] == f"Bearer {DOCS_KEY}".encode()
     assert seen["headers"][b"x-custom"] == b"kept" and seen["body"] == b'{"max_slots": 3}'
+    sent = {k.lower(): v for k, v in response.request.headers.items()}
+    added = {k.decode() for k in seen["headers"]} - set(sent) - {"host", "content-length", "connection"}
+    assert not added, f"the proxy added {added}"
+    assert seen["headers"][b"user-agent"].decode() == sent["user-agent"], "not the client's User-Agent"
     assert response.status_code == 404 and response.headers["x-upstream"] == "yes"
 
 
@@ -381,3 +385,32 @@ def test_the_upstreams_certificate_is_verified_unless_insecure(tmp_path, insecur
         assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
     else:
         assert response.status_code == 502 and "certificate" in response.json()["error"]["message"].lower()
+
+
+def test_nothing_is_added_to_what_the_client_sent():
+    """Issue 15: "Nothing is added": no User-Agent, Accept or Accept-Encoding of the proxy's own HTTP client."""
+    import asyncio
+    seen = {}
+
+    async def echo(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        seen.update(dict(scope["headers"]))
+        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"success": false, "error": {"code": "NOT_FOUND"}}'})
+
+    app = create_proxy(UPSTREAM, transport=httpx.ASGITransport(app=echo))
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/v1/calls/c1", "raw_path": b"/v1/calls/c1", "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"proxy.test"), (b"authorization", f"Bearer {DOCS_KEY}".encode())],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 4010), "extensions": {}}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 404
+    assert set(seen) - {b"host", b"connection", b"content-length"} == {b"authorization"}, seen
