@@ -20,9 +20,9 @@ RATE_LIMIT_RETRIES = 5
 LONGEST_RATE_LIMIT_WAIT = 60.0  # seconds
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds to wait: delta-seconds, or an HTTP-date (RFC 9110 §10.2.3,
-    D-retry-after-form); None when it is neither."""
+def retry_after_delay(value: str | None, at: datetime) -> float | None:
+    """Retry-After as seconds from `at` (when the 429 came): delta-seconds, or an HTTP-date
+    (RFC 9110 §10.2.3, D-retry-after-form); None when it is neither."""
     if value is None:
         return None
     value = value.strip()
@@ -30,13 +30,18 @@ def retry_after_seconds(value: str | None) -> float | None:
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - at).total_seconds())
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds to wait from now."""
+    return retry_after_delay(value, datetime.now(timezone.utc))
 
 
 @dataclass

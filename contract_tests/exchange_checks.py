@@ -31,7 +31,6 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -39,7 +38,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from . import spec
-from .client import codes_in, retry_after_seconds
+from .client import codes_in, retry_after_delay, retry_after_seconds
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STARTED = frozenset({"in_progress", "completed", "failed"})
@@ -957,24 +956,6 @@ def _within(first: datetime | None, later: datetime | None, window: timedelta) -
     """Whether two answers came within `window`; unknown times are taken as close (a sequence recorded
     without times, such as a test's)."""
     return first is None or later is None or abs(later - first) <= window
-
-
-def retry_after_delay(value: str | None, at: datetime) -> float | None:
-    """Retry-After as seconds from `at` (when the 429 came): delta-seconds or an HTTP-date."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - at).total_seconds())
 
 
 # ── for the suite: exchanges from the HTTP clients it uses ──────────────────

@@ -119,43 +119,10 @@ def _speedups():
     return speedups
 
 
-def create_app(state: State | None = None, *, validate_responses: bool = False,
-               spec_path=spec_module.SPEC_PATH, control: bool = True,
-               control_token: str | None = None, lifespan=None, speedups: bool = False) -> AsyncApp:
-    """The mock. `control` serves the control API under /_mock (the CLI turns it on
-    only on loopback, or with a token). `lifespan`: Starlette's, run by the server.
-    `speedups`: use mock_server/speedups.py (Connexion internals) when it fits the installed
-    Connexion; without, the app is built on Connexion's public API alone."""
-    state = state or State()
-    sessions = Sessions(state)
-    journal = Journal()
-    contract = spec_module.load(spec_path)
-    apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
-    contracts = [contract]
-
-    tuning = _speedups() if speedups else None
-    app = (tuning.MockApp if tuning else AsyncApp)(__name__, lifespan=lifespan,
-                                                   middlewares=_connexion_layers(validate_responses))
-    _add_layers(app, sessions=sessions, journal=journal, contract=contract, control=control,
-                control_token=control_token if control else None)
-    if tuning:
-        tuning.tune(app)
-    app.add_api(
-        copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
-        resolver=_resolver(apis, contract.operation_ids),
-        strict_validation=True,
-        validate_responses=validate_responses,
-        validator_map=VALIDATORS,
-        jsonifier=JSONIFIER,
-    )
-    if control:
-        control_contract = spec_module.load(CONTROL_SPEC)
-        contracts.append(control_contract)
-        app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
-                    resolver=_resolver([ControlApi(sessions, journal, contract.operation_ids)], control_contract.operation_ids),
-                    strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS,
-                    jsonifier=JSONIFIER)
-
+def handle_errors(app, contracts: list) -> None:
+    """Every error the app can meet, answered in the one envelope: ours, Connexion's problems, the
+    router's 404/405 (the Allow header from `contracts`, the specs it serves), bodies that are not
+    UTF-8 or end early, and a crash (logged, answered 500 without its details)."""
     def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return render(exc, request)
 
@@ -203,6 +170,46 @@ def create_app(state: State | None = None, *, validate_responses: bool = False,
     app.add_error_handler(UnicodeDecodeError, on_unicode)
     app.add_error_handler(ClientDisconnect, on_disconnect)
     app.add_error_handler(Exception, on_crash)
+
+
+def create_app(state: State | None = None, *, validate_responses: bool = False,
+               spec_path=spec_module.SPEC_PATH, control: bool = True,
+               control_token: str | None = None, lifespan=None, speedups: bool = False) -> AsyncApp:
+    """The mock. `control` serves the control API under /_mock (the CLI turns it on
+    only on loopback, or with a token). `lifespan`: Starlette's, run by the server.
+    `speedups`: use mock_server/speedups.py (Connexion internals) when it fits the installed
+    Connexion; without, the app is built on Connexion's public API alone."""
+    state = state or State()
+    sessions = Sessions(state)
+    journal = Journal()
+    contract = spec_module.load(spec_path)
+    apis = [CallsApi(sessions, contract.base_path), SlotsApi(sessions)]
+    contracts = [contract]
+
+    tuning = _speedups() if speedups else None
+    app = (tuning.MockApp if tuning else AsyncApp)(__name__, lifespan=lifespan,
+                                                   middlewares=_connexion_layers(validate_responses))
+    _add_layers(app, sessions=sessions, journal=journal, contract=contract, control=control,
+                control_token=control_token if control else None)
+    if tuning:
+        tuning.tune(app)
+    app.add_api(
+        copy.deepcopy(contract.document),  # parsed once (spec.load); Connexion would parse the file again
+        resolver=_resolver(apis, contract.operation_ids),
+        strict_validation=True,
+        validate_responses=validate_responses,
+        validator_map=VALIDATORS,
+        jsonifier=JSONIFIER,
+    )
+    if control:
+        control_contract = spec_module.load(CONTROL_SPEC)
+        contracts.append(control_contract)
+        app.add_api(copy.deepcopy(control_contract.document), base_path=CONTROL_PREFIX, name="control",
+                    resolver=_resolver([ControlApi(sessions, journal, contract.operation_ids)], control_contract.operation_ids),
+                    strict_validation=True, validate_responses=validate_responses, validator_map=VALIDATORS,
+                    jsonifier=JSONIFIER)
+
+    handle_errors(app, contracts)
     app.state_ = state  # for tests and the CLI
     app.speedups_ = tuning is not None
     app.sessions_ = sessions

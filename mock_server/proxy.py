@@ -24,16 +24,12 @@ from urllib.parse import parse_qsl, quote
 
 import httpx
 from connexion import AsyncApp
-from connexion.exceptions import ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.security import SecurityMiddleware
 from connexion.resolver import Resolver
-from starlette.exceptions import HTTPException
 
 from . import spec as spec_module
-from .errors import (ApiError, ContractViolated, InternalError, UpstreamTimeout, UpstreamUnreachable,
-                     error_for_status)
+from .errors import ContractViolated, UpstreamTimeout, UpstreamUnreachable
 from .journal import MASKED, SECRET_HEADERS
 
 log = logging.getLogger("huskyvoice.proxy")
@@ -275,7 +271,7 @@ def create_proxy(upstream: str, *, strict: bool = False, insecure: bool = False,
     `transport`: httpx's, for tests that put an app in place of the network."""
     from contract_tests.cassette import Recorder
     from contract_tests.exchange_checks import Watcher
-    from .app import render, snake_case
+    from .app import handle_errors, snake_case
     from .middleware import ControlOriginMiddleware, ControlTokenMiddleware
     contract = spec_module.load(spec_module.SPEC_PATH)
     violations = Violations()
@@ -303,23 +299,7 @@ def create_proxy(upstream: str, *, strict: bool = False, insecure: bool = False,
         app.add_api(copy.deepcopy(document), base_path=CONTROL_PREFIX, name="proxy-control", strict_validation=True,
                     resolver=Resolver(function_resolver=lambda op_id: getattr(handlers, snake_case(op_id))))
 
-    def on_api_error(request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
-        return render(exc, request)
-
-    def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-        return render(error_for_status(exc.status_code)(str(exc.detail)), request)
-
-    def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
-        return render(error_for_status(exc.status)(exc.detail or exc.title) if exc.status < 500 else InternalError(), request)
-
-    def on_crash(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return render(InternalError(), request)
-
-    app.add_error_handler(ApiError, on_api_error)
-    app.add_error_handler(ProblemException, on_problem)
-    app.add_error_handler(HTTPException, on_http)
-    app.add_error_handler(Exception, on_crash)
+    handle_errors(app, [spec_module.load(PROXY_SPEC)])
     app.violations_ = violations
     app.client_ = client
     app.recorder_ = recorder

@@ -11,21 +11,9 @@ from connexion.json_schema import Draft4RequestValidator
 from hypothesis import HealthCheck, given, settings, strategies as st
 from jsonschema import Draft4Validator
 
+from contract_tests.spec import inline
 from mock_server import app as app_module, spec as spec_module
 from mock_server.validation import _Checked, checked
-
-
-def _deref(node, root):
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target = root
-            for part in node["$ref"][2:].split("/"):
-                target = target[part]
-            return _deref(target, root)
-        return {key: _deref(value, root) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_deref(value, root) for value in node]
-    return node
 
 
 def request_schemas() -> list[tuple[str, dict, type]]:
@@ -37,9 +25,9 @@ def request_schemas() -> list[tuple[str, dict, type]]:
                 if not isinstance(operation, dict):
                     continue
                 for param in [*item.get("parameters", []), *operation.get("parameters", [])]:
-                    param = _deref(param, document)
+                    param = inline(param, document)
                     found.append((f"{path.name} {method} {route} {param['name']}", param["schema"], Draft4Validator))
-                for media, content in _deref(operation.get("requestBody", {}), document).get("content", {}).items():
+                for media, content in inline(operation.get("requestBody", {}), document).get("content", {}).items():
                     if "schema" in content:
                         found.append((f"{path.name} {method} {route} body", content["schema"], Draft4RequestValidator))
     return found
