@@ -786,23 +786,27 @@ class Watcher:
             found += self._status_seen(self._call(call_id), data.get("status"), f"call {call_id}")
         return found
 
-    def _seen_get_call(self, exchange: Exchange, key: str) -> list[Violation]:
+    def _call_in_path(self, exchange: Exchange):
+        """(call id, what was seen of it, the violations of an answer about a deleted call), or None."""
         call_id = exchange.path_parameters.get("call_id")
         if not call_id:
-            return []
+            return None
         call = self._call(call_id)
-        found = self._deleted(exchange, call)
+        return call_id, call, self._deleted(exchange, call)
+
+    def _seen_get_call(self, exchange: Exchange, key: str) -> list[Violation]:
+        if (seen := self._call_in_path(exchange)) is None:
+            return []
+        call_id, call, found = seen
         data = _data(exchange.body)
         if exchange.succeeded and data is not None:
             found += self._status_seen(call, data.get("status"), f"call {call_id}")
         return found
 
     def _seen_cancel_call(self, exchange: Exchange, key: str) -> list[Violation]:
-        call_id = exchange.path_parameters.get("call_id")
-        if not call_id:
+        if (seen := self._call_in_path(exchange)) is None:
             return []
-        call = self._call(call_id)
-        found = self._deleted(exchange, call)
+        call_id, call, found = seen
         if exchange.succeeded:
             if call.status in STARTED:
                 found.append(_v("CALLS-CANCEL-409", f"cancel answered {exchange.status} for a call last read "
@@ -813,11 +817,9 @@ class Watcher:
         return found
 
     def _seen_delete_call(self, exchange: Exchange, key: str) -> list[Violation]:
-        call_id = exchange.path_parameters.get("call_id")
-        if not call_id:
+        if (seen := self._call_in_path(exchange)) is None:
             return []
-        call = self._call(call_id)
-        found = self._deleted(exchange, call)
+        _, call, found = seen
         if exchange.succeeded:
             if call.status == "cancelled" and not call.started:
                 found.append(_v("CALLS-DELETE-ENGAGEMENT", f"delete answered {exchange.status} for a call cancelled "

@@ -812,9 +812,8 @@ sys.path.insert(0, str(ROOT))
 from tests.variants.legitimate import VARIANTS as LEGITIMATE  # noqa: E402
 
 
-@pytest.mark.parametrize("variant", LEGITIMATE, ids=lambda v: v.name)
-def test_the_docs_flows_on_a_legitimate_variant_break_no_clause(variant):
-    """A server that differs from the mock only where the docs are silent breaks no clause in the docs' flows."""
+def docs_flows_on(variant) -> list:
+    """The docs' flows against the mock with `variant` applied: [(exchange, violation)] as a Watcher saw them."""
     from mock_server.app import create_app
     from mock_server.clock import Clock
     from mock_server.state import Settings, State
@@ -824,7 +823,13 @@ def test_the_docs_flows_on_a_legitimate_variant_break_no_clause(variant):
         app = create_app(State(Settings(), clock=clock), validate_responses=False)
         responses = docs_flows(app.test_client(), clock)
     watcher = keyed_watcher()
-    found = [(e.method, e.path, e.status, v) for e in exchanges_of(responses) for v in watcher.observe(e)]
+    return [(e, v) for e in exchanges_of(responses) for v in watcher.observe(e)]
+
+
+@pytest.mark.parametrize("variant", LEGITIMATE, ids=lambda v: v.name)
+def test_the_docs_flows_on_a_legitimate_variant_break_no_clause(variant):
+    """A server that differs from the mock only where the docs are silent breaks no clause in the docs' flows."""
+    found = [(e.method, e.path, e.status, v) for e, v in docs_flows_on(variant)]
     assert found == []
 
 
@@ -851,16 +856,7 @@ NOT_SHOWN = {
 @pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
 def test_the_docs_flows_on_a_broken_variant_show_its_clause(variant):
     """A server broken in one clause, met by the docs' flows, is reported under that clause (or is in NOT_SHOWN, with why)."""
-    from mock_server.app import create_app
-    from mock_server.clock import Clock
-    from mock_server.state import Settings, State
-
-    clock = Clock(source=lambda: FIXED)
-    with variant.apply():
-        app = create_app(State(Settings(), clock=clock), validate_responses=False)
-        responses = docs_flows(app.test_client(), clock)
-    watcher = keyed_watcher()
-    found = {v.clause for e in exchanges_of(responses) for v in watcher.observe(e)}
+    found = {v.clause for _, v in docs_flows_on(variant)}
     if variant.name in NOT_SHOWN:
         assert variant.clause not in found, f"now shown as {variant.clause}: take it out of NOT_SHOWN"
     else:
